@@ -1,0 +1,137 @@
+/**
+ * The commands of the scheduler's replicated state machine. Every mutation is one of these,
+ * appended to the log and applied by the pure `apply`. Whatever `apply` needs to be
+ * deterministic travels inside the command: ids, the proposer's `now`, random draws.
+ */
+import type { BackoffOptions, CatchUpPolicy, ExecutionErrorType, JsonValue, OverlapPolicy } from '../model.js';
+
+/** A validated, normalised job definition (everything resolved to epoch ms and defaults). */
+export interface JobDefinition {
+  readonly id: string;
+  readonly kind: 'once' | 'cron';
+  readonly at?: number;
+  readonly cron?: string;
+  readonly timezone?: string;
+  readonly startAt?: number;
+  readonly endAt?: number;
+  readonly handler?: string;
+  readonly webhook?: string;
+  readonly payload?: JsonValue;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+  readonly timeoutMs: number;
+  readonly overlap: OverlapPolicy;
+  readonly catchUp: CatchUpPolicy;
+  readonly catchUpWindowMs: number;
+}
+
+/** Limits stamped by the proposer so every replica enforces the same numbers. */
+export interface CapacityLimits {
+  readonly maxJobs: number;
+  readonly maxMemoryBytes: number;
+}
+
+/** Create one or many jobs atomically (all or none). */
+export interface CreateJobsCommand {
+  readonly type: 'createJobs';
+  readonly now: number;
+  readonly jobs: readonly JobDefinition[];
+  readonly limits: CapacityLimits;
+}
+
+/** Start an attempt of an occurrence (proposed by the leader when due, or by `trigger`). */
+export interface StartExecutionCommand {
+  readonly type: 'startExecution';
+  readonly now: number;
+  readonly jobId: string;
+  /** The occurrence's scheduled time. */
+  readonly scheduledAt: number;
+  readonly attempt: number;
+  /** The node that will run it. */
+  readonly nodeId: string;
+  /** Leader term that proposed it (fencing token, recorded). */
+  readonly term: number;
+  /** True for `trigger(id)`: an extra occurrence at `now` that does not advance the schedule. */
+  readonly manual?: boolean;
+  /** Occurrences later than this after their time are `late`/missed (scheduler's `missedThreshold`). */
+  readonly missedThresholdMs: number;
+  /** After this long without a finish, the attempt is presumed dead (`JOB_INPROGRESS_TIMEOUT`); recorded on the execution. */
+  readonly inProgressTimeoutMs: number;
+}
+
+/** Record the end of an attempt. */
+export interface FinishExecutionCommand {
+  readonly type: 'finishExecution';
+  readonly now: number;
+  readonly executionId: string;
+  readonly status: 'completed' | 'failed' | 'timeout' | 'cancelled';
+  readonly error?: string;
+  readonly errorType?: ExecutionErrorType;
+  readonly httpStatus?: number;
+  readonly responseTimeMs?: number;
+  /**
+   * False when the attempt timed out but its handler has not returned yet: the retry is planned
+   * but held until a `settleExecution` (or the in-progress timeout) releases it.
+   */
+  readonly settled: boolean;
+  /** A uniform draw in [0, 1) for the backoff jitter, made by the proposer. */
+  readonly random: number;
+}
+
+/** The handler of a timed-out attempt has finally returned: its retry may start. */
+export interface SettleExecutionCommand {
+  readonly type: 'settleExecution';
+  readonly now: number;
+  readonly executionId: string;
+}
+
+/** Cancel a job: abort a running attempt, no further occurrences. */
+export interface CancelJobCommand {
+  readonly type: 'cancelJob';
+  readonly now: number;
+  readonly jobId: string;
+  readonly reason?: string;
+}
+
+/** Delete a job and its history. */
+export interface DeleteJobCommand {
+  readonly type: 'deleteJob';
+  readonly now: number;
+  readonly jobId: string;
+}
+
+/** Pause (no occurrence starts) or resume a job. */
+export interface PauseJobCommand {
+  readonly type: 'pauseJob' | 'resumeJob';
+  readonly now: number;
+  readonly jobId: string;
+}
+
+/** Change a job's schedule, payload or options in place (fields absent are kept). */
+export interface UpdateJobCommand {
+  readonly type: 'updateJob';
+  readonly now: number;
+  readonly jobId: string;
+  /** The full new definition (the proposer merged and validated it); `id` and `kind`-consistent. */
+  readonly definition: JobDefinition;
+}
+
+/** Drop history older than `before` and beyond `maxPerJob` entries per job. */
+export interface PruneHistoryCommand {
+  readonly type: 'pruneHistory';
+  readonly now: number;
+  readonly before: number;
+  readonly maxPerJob: number;
+}
+
+/** Every command the state machine applies. */
+export type Command =
+  | CreateJobsCommand
+  | StartExecutionCommand
+  | FinishExecutionCommand
+  | SettleExecutionCommand
+  | CancelJobCommand
+  | DeleteJobCommand
+  | PauseJobCommand
+  | UpdateJobCommand
+  | PruneHistoryCommand;
