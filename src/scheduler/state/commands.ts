@@ -124,8 +124,15 @@ export interface PruneHistoryCommand {
   readonly maxPerJob: number;
 }
 
+/** Several commands in one log entry (applied in order; each succeeds or fails on its own). */
+export interface BatchCommand {
+  readonly type: 'batch';
+  readonly commands: readonly Command[];
+}
+
 /** Every command the state machine applies. */
 export type Command =
+  | BatchCommand
   | CreateJobsCommand
   | StartExecutionCommand
   | FinishExecutionCommand
