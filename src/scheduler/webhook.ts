@@ -22,9 +22,11 @@ export const WEBHOOK_USER_AGENT = 'scheduled-db/0.1.0';
 export interface WebhookRequest {
   /** The `http:` or `https:` URL to POST to. */
   url: string;
+  /** Sent as `job_id`. */
   jobId: string;
   /** The HTTP contract's job type; see {@link webhookJobType}. */
   jobType: 'unico' | 'recurrente';
+  /** Sent as `execution_id`. */
   executionId: string;
   /** 1-based attempt number of this occurrence. */
   attempt: number;
