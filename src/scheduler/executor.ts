@@ -1,0 +1,470 @@
+/**
+ * The executor runs, on every node, the attempts the log assigned to that node: it is driven by
+ * applied `executionStarted` effects only, so a handler never runs for a start that is not
+ * committed. It calls the registered handler (or POSTs the webhook), enforces the job's timeout
+ * with the injected clock, and reports the outcome through a {@link CommandPipe} that batches
+ * finish commands and retries them until they are applied.
+ */
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Execution, ExecutionErrorType, Job, JsonValue } from './model.js';
+import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
+import { deliverWebhook as defaultDeliver, webhookJobType, type WebhookRequest, type WebhookResult } from './webhook.js';
+
+/** The attempt being run, as a handler sees it. */
+export interface HandlerExecution {
+  /** `${jobId}@${scheduledAt}#${attempt}`. */
+  readonly id: string;
+  /** 1-based attempt number of this occurrence. */
+  readonly attempt: number;
+  /** The occurrence's scheduled time (epoch ms). */
+  readonly scheduledAt: number;
+}
+
+/** What a handler receives. */
+export interface HandlerContext {
+  /** The job, as it was when this attempt started. */
+  readonly job: Job;
+  /** This attempt. */
+  readonly execution: HandlerExecution;
+  /** Same for every attempt of one occurrence: use it to make side effects idempotent. */
+  readonly idempotencyKey: string;
+  /** Aborted when the attempt times out, the job is cancelled or deleted, or the scheduler closes. */
+  readonly signal: AbortSignal;
+  /** The job's payload (also `job.payload`). */
+  readonly payload: JsonValue | undefined;
+}
+
+/**
+ * A job handler. Resolving (with anything) completes the attempt; throwing or rejecting fails it
+ * (`handler_error`) and a retry follows per the job's `maxAttempts` and backoff.
+ */
+export type Handler = (ctx: HandlerContext) => unknown;
+
+/**
+ * Batches commands into one `batch` proposal per turn of the event loop and retries a proposal
+ * that fails (no leader, lost) with a capped backoff until it is applied or the pipe is closed.
+ * Commands that are applied but rejected by the state machine are final and are not retried.
+ */
+export class CommandPipe {
+  readonly #propose: (command: Command) => Promise<unknown>;
+  readonly #clock: Clock;
+  readonly #onError: (error: Error) => void;
+  #pending: Command[] = [];
+  #flushScheduled = false;
+  #inFlight = 0;
+  #retryTimers = new Set<TimerHandle>();
+  #idle: (() => void)[] = [];
+  #closed = false;
+
+  /**
+   * @param propose - proposes one command and resolves with its apply result.
+   * @param clock - arms the retry backoff.
+   * @param onError - receives failures that are not worth a retry (none today; reserved).
+   */
+  constructor(propose: (command: Command) => Promise<unknown>, clock: Clock, onError: (error: Error) => void) {
+    this.#propose = propose;
+    this.#clock = clock;
+    this.#onError = onError;
+  }
+
+  /** Commands queued or proposed and not yet applied. */
+  get backlog(): number {
+    return this.#pending.length + this.#inFlight + this.#retryTimers.size;
+  }
+
+  /** Queues `command` for the next batch. */
+  push(command: Command): void {
+    if (this.#closed) return;
+    this.#pending.push(command);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // setImmediate, not a microtask: every handler that settles in this turn joins the batch.
+      setImmediate(this.#flush);
+    }
+  }
+
+  /** Resolves once nothing is queued, in flight or waiting for a retry. */
+  whenIdle(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Drops everything still queued and stops retrying. */
+  close(): void {
+    this.#closed = true;
+    this.#pending = [];
+    for (const timer of this.#retryTimers) this.#clock.clearTimeout(timer);
+    this.#retryTimers.clear();
+    this.#notifyIdle();
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const commands = this.#pending;
+    if (commands.length === 0 || this.#closed) return;
+    this.#pending = [];
+    this.#send(commands.length === 1 ? (commands[0] as Command) : { type: 'batch', commands }, 0);
+  };
+
+  #send(command: Command, failures: number): void {
+    this.#inFlight++;
+    this.#propose(command).then(
+      () => {
+        this.#inFlight--;
+        this.#notifyIdle();
+      },
+      (error: unknown) => {
+        this.#inFlight--;
+        if (this.#closed) return this.#notifyIdle();
+        if (failures === 20) this.#onError(asError(error, 'finish proposal keeps failing; still retrying'));
+        // 25ms doubling to 2s: quick through a leader election, gentle during a long partition.
+        const delay = Math.min(2000, 25 * 2 ** Math.min(failures, 7));
+        const timer = this.#clock.setTimeout(() => {
+          this.#retryTimers.delete(timer);
+          if (!this.#closed) this.#send(command, failures + 1);
+          else this.#notifyIdle();
+        }, delay);
+        this.#retryTimers.add(timer);
+      },
+    );
+  }
+
+  #notifyIdle(): void {
+    if (this.backlog !== 0 || this.#idle.length === 0) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+/** Settings of an {@link Executor}. */
+export interface ExecutorOptions {
+  readonly nodeId: string;
+  readonly clock: Clock;
+  /** Uniform draws in [0, 1) stamped into finish commands for the backoff jitter. */
+  readonly random: () => number;
+  /** Handlers by name, shared with the facade so `handle`/`unhandle` take effect at once. */
+  readonly handlers: ReadonlyMap<string, Handler>;
+  /** Where finish and settle commands go. */
+  readonly pipe: CommandPipe;
+  /** Maximum attempts running at once on this node (`Infinity` for no limit). */
+  readonly concurrency: number;
+  readonly webhookSecret: string | undefined;
+  readonly webhookAllowPrivate: boolean;
+  /** Cap on a webhook request, on top of the job's own timeout. */
+  readonly webhookTimeoutMs: number | undefined;
+  /** Unexpected errors (a bug, never a handler's failure). */
+  readonly onError: (error: Error) => void;
+  /** Replaces the webhook sender (tests). */
+  readonly deliver?: (request: WebhookRequest) => Promise<WebhookResult>;
+}
+
+/** Why an attempt's signal was aborted. */
+type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing';
+
+interface Running {
+  readonly execution: Execution;
+  readonly job: Job;
+  readonly controller: AbortController;
+  timer: TimerHandle | undefined;
+  /** Set once the signal was aborted; decides what (if anything) is reported when the work returns. */
+  stopped: StopReason | undefined;
+  startedAt: number;
+  started: boolean;
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+/** Runs the attempts assigned to this node. */
+export class Executor {
+  readonly #o: ExecutorOptions;
+  readonly #deliver: (request: WebhookRequest) => Promise<WebhookResult>;
+  readonly #running = new Map<string, Running>();
+  /** Attempts waiting for a concurrency slot (FIFO; `#queueHead` avoids O(n) shifts). */
+  #queue: Running[] = [];
+  #queueHead = 0;
+  #active = 0;
+  #closing = false;
+  #drained: (() => void) | undefined;
+
+  constructor(options: ExecutorOptions) {
+    this.#o = options;
+    this.#deliver = options.deliver ?? defaultDeliver;
+  }
+
+  /** Attempts running or waiting for a slot on this node. */
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /** Whether this node is running (or about to run) `executionId`. */
+  isRunning(executionId: string): boolean {
+    return this.#running.has(executionId);
+  }
+
+  /** Starts a committed attempt of `job`. Ignored when the executor is closing or already runs it. */
+  start(execution: Execution, job: Job): void {
+    if (this.#closing || this.#running.has(execution.id)) return;
+    const run: Running = {
+      execution,
+      job,
+      controller: new AbortController(),
+      timer: undefined,
+      stopped: undefined,
+      startedAt: 0,
+      started: false,
+    };
+    this.#running.set(execution.id, run);
+    if (this.#active < this.#o.concurrency) this.#run(run);
+    else this.#queue.push(run);
+  }
+
+  /**
+   * The log says `executionId` is over (cancelled, deleted, or finished by another node's
+   * decision): abort its signal; nothing more is reported for it.
+   */
+  abort(executionId: string, reason: 'cancelled' | 'finished'): void {
+    const run = this.#running.get(executionId);
+    if (run === undefined || run.stopped !== undefined) return;
+    this.#stop(run, reason);
+    if (!run.started) this.#forget(run);
+  }
+
+  /**
+   * Stops taking new attempts, lets running ones finish for up to `graceMs`, then aborts the
+   * rest (they are reported as failed with `cancelled`, so a retry follows elsewhere) and
+   * resolves once every handler has returned or `graceMs` has passed twice over.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#closing = true;
+    // Waiting attempts never started: leave them to the in-progress timeout on the next leader.
+    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as Running);
+    this.#queue = [];
+    this.#queueHead = 0;
+    if (this.#running.size === 0) return;
+    const done = new Promise<void>((resolve) => (this.#drained = resolve));
+    let timer: TimerHandle | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, graceMs)));
+    await Promise.race([done, graceOver]);
+    this.#o.clock.clearTimeout(timer);
+    if (this.#running.size === 0) return;
+    for (const run of this.#running.values()) if (run.stopped === undefined) this.#stop(run, 'closing');
+    // A handler that ignores its signal must not hold close() hostage forever.
+    const lastChance = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, graceMs)));
+    await Promise.race([done, lastChance]);
+    this.#o.clock.clearTimeout(timer);
+  }
+
+  #run(run: Running): void {
+    this.#active++;
+    run.started = true;
+    run.startedAt = this.#o.clock.now();
+    const { job, execution } = run;
+    if (job.webhook !== undefined) {
+      this.#runWebhook(run, job.webhook);
+      return;
+    }
+    const handler = job.handler === undefined ? undefined : this.#o.handlers.get(job.handler);
+    if (handler === undefined) {
+      this.#report(run, {
+        status: 'failed',
+        errorType: 'handler_error',
+        error: job.handler === undefined
+          ? 'job has neither a handler nor a webhook'
+          : `no handler registered for "${job.handler}" on node ${this.#o.nodeId}`,
+      });
+      return;
+    }
+    run.timer = this.#o.clock.setTimeout(() => this.#onTimeout(run), job.timeoutMs);
+    let result: unknown;
+    try {
+      result = handler({
+        job,
+        execution: { id: execution.id, attempt: execution.attempt, scheduledAt: execution.scheduledAt },
+        idempotencyKey: execution.idempotencyKey,
+        signal: run.controller.signal,
+        payload: job.payload,
+      });
+    } catch (error) {
+      this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) });
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        () => this.#report(run, { status: 'completed' }),
+        (error: unknown) => this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) }),
+      );
+    } else {
+      this.#report(run, { status: 'completed' });
+    }
+  }
+
+  #runWebhook(run: Running, url: string): void {
+    const { job, execution } = run;
+    const timeoutMs = Math.min(job.timeoutMs, this.#o.webhookTimeoutMs ?? Infinity);
+    const request: WebhookRequest = {
+      url,
+      jobId: job.id,
+      jobType: webhookJobType(job.kind),
+      executionId: execution.id,
+      attempt: execution.attempt,
+      scheduledAt: execution.scheduledAt,
+      executedAt: execution.startedAt,
+      idempotencyKey: execution.idempotencyKey,
+      timeoutMs,
+      signal: run.controller.signal,
+      allowPrivate: this.#o.webhookAllowPrivate,
+      clock: this.#o.clock,
+    };
+    if (job.payload !== undefined) request.payload = job.payload;
+    if (this.#o.webhookSecret !== undefined) request.secret = this.#o.webhookSecret;
+    this.#deliver(request).then(
+      (result) => {
+        if (result.ok) {
+          this.#report(run, { status: 'completed', httpStatus: result.httpStatus, responseTimeMs: result.responseTimeMs });
+          return;
+        }
+        this.#report(run, {
+          status: result.errorType === 'timeout' ? 'timeout' : 'failed',
+          errorType: result.errorType ?? 'unknown',
+          error: result.error,
+          httpStatus: result.httpStatus,
+          responseTimeMs: result.responseTimeMs,
+        });
+      },
+      (error: unknown) => this.#report(run, { status: 'failed', errorType: 'unknown', error: errorMessage(error) }),
+    );
+  }
+
+  #onTimeout(run: Running): void {
+    run.timer = undefined;
+    if (run.stopped !== undefined) return;
+    this.#stop(run, 'timeout');
+    // Reported now, not when the handler returns: the attempt is over as far as the schedule is
+    // concerned; `settled: false` holds its retry until the handler really lets go.
+    this.#o.pipe.push(this.#finish(run, {
+      status: 'timeout',
+      errorType: 'timeout',
+      error: `execution timed out after ${run.job.timeoutMs}ms`,
+    }, false));
+  }
+
+  #stop(run: Running, reason: StopReason): void {
+    run.stopped = reason;
+    if (run.timer !== undefined) {
+      this.#o.clock.clearTimeout(run.timer);
+      run.timer = undefined;
+    }
+    run.controller.abort(
+      reason === 'timeout'
+        ? new DOMException('execution timed out', 'TimeoutError')
+        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
+    );
+  }
+
+  /** The work of `run` returned (or failed to start): report per how it was stopped, free the slot. */
+  #report(run: Running, outcome: Outcome): void {
+    if (this.#running.get(run.execution.id) !== run) return;
+    if (run.timer !== undefined) {
+      this.#o.clock.clearTimeout(run.timer);
+      run.timer = undefined;
+    }
+    switch (run.stopped) {
+      case undefined:
+        this.#o.pipe.push(this.#finish(run, outcome, true));
+        break;
+      case 'timeout': {
+        const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
+        this.#o.pipe.push(settle);
+        break;
+      }
+      case 'closing':
+        this.#o.pipe.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
+        break;
+      default:
+        // cancelled/finished by the log: it already holds the truth about this attempt.
+        break;
+    }
+    this.#forget(run);
+  }
+
+  #finish(run: Running, outcome: Outcome, settled: boolean): FinishExecutionCommand {
+    const now = this.#o.clock.now();
+    const command: Mutable<FinishExecutionCommand> = {
+      type: 'finishExecution',
+      now,
+      executionId: run.execution.id,
+      status: outcome.status,
+      responseTimeMs: outcome.responseTimeMs ?? Math.max(0, now - run.startedAt),
+      settled,
+      random: this.#o.random(),
+    };
+    // Absent rather than undefined: the command is hashed and stored as JSON.
+    if (outcome.error !== undefined) command.error = truncate(outcome.error);
+    if (outcome.errorType !== undefined) command.errorType = outcome.errorType;
+    if (outcome.httpStatus !== undefined) command.httpStatus = outcome.httpStatus;
+    return command;
+  }
+
+  #forget(run: Running): void {
+    if (this.#running.get(run.execution.id) === run) this.#running.delete(run.execution.id);
+    if (run.started) {
+      run.started = false;
+      this.#active--;
+      this.#startWaiting();
+    }
+    if (this.#running.size === 0 && this.#drained !== undefined) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  }
+
+  #startWaiting(): void {
+    while (this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
+      const next = this.#queue[this.#queueHead] as Running;
+      this.#queue[this.#queueHead++] = undefined as unknown as Running;
+      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      if (this.#running.get(next.execution.id) === next && next.stopped === undefined) this.#run(next);
+    }
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface Outcome {
+  readonly status: FinishExecutionCommand['status'];
+  readonly errorType?: ExecutionErrorType;
+  readonly error?: string | undefined;
+  readonly httpStatus?: number | undefined;
+  readonly responseTimeMs?: number | undefined;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  try {
+    return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+}
+
+function asError(error: unknown, context: string): Error {
+  const cause = error instanceof Error ? error : new Error(String(error));
+  return new Error(`${context}: ${cause.message}`, { cause });
+}

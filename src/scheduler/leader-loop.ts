@@ -1,0 +1,234 @@
+/**
+ * The leader's firing loop. While this node leads, it mirrors every job's wake time in a
+ * {@link SlotQueue}, keeps ONE clock timer armed for the earliest, and when it fires asks the
+ * pure state machine what to do about each due job (`decide`) and proposes the answers — all
+ * jobs due in one pass share one `batch` log entry. The cost of a pass depends on how many jobs
+ * are due, never on how many are pending, and nothing polls job by job.
+ *
+ * A job whose proposal is in flight is out of the queue until the applied entry re-arms it
+ * (through a `wake` effect) or the proposal fails (then it is re-queued after a short backoff).
+ * History pruning rides on the same queue and timer under a key no job id can take.
+ */
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { SlotQueue } from './slot-queue.js';
+import type { Command } from './state/commands.js';
+
+/** What `decide` needs besides the job and the time. */
+export interface DecideContext {
+  readonly nodeId: string;
+  readonly term: number;
+  readonly missedThresholdMs: number;
+  readonly inProgressTimeoutMs: number;
+  /** Whether this node still runs `executionId` (an attempt orphaned by a crash is not). */
+  isRunningLocally(executionId: string): boolean;
+}
+
+/** The part of the scheduler state the loop reads. */
+export interface LoopState {
+  /** Commands to propose for `jobId` at `now` (empty: nothing to do yet). */
+  decide(jobId: string, now: number, ctx: DecideContext): readonly Command[];
+  /** Every job's current wake time. */
+  wakeTimes(): Iterable<readonly [string, number]>;
+  /** One job's current wake time, or `undefined` when nothing is planned for it. */
+  wakeTime(jobId: string): number | undefined;
+}
+
+/** Settings of a {@link LeaderLoop}. */
+export interface LeaderLoopOptions {
+  readonly nodeId: string;
+  readonly clock: Clock;
+  readonly state: LoopState;
+  /** Proposes one command through the log and resolves once it is applied. */
+  readonly propose: (command: Command) => Promise<unknown>;
+  readonly isRunningLocally: (executionId: string) => boolean;
+  readonly missedThresholdMs: number;
+  readonly inProgressTimeoutMs: number;
+  /** Longest the timer sleeps before looking again (bounds wall-clock jumps; never delays a job). */
+  readonly slotGapMs: number;
+  readonly pruneIntervalMs: number;
+  readonly historyRetentionMs: number;
+  readonly historyLimit: number;
+  /** Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 4096. */
+  readonly maxBatch?: number;
+  readonly onError: (error: Error) => void;
+}
+
+/** The queue key of the periodic history pruning: NUL can never appear in a job id. */
+const PRUNE_KEY = '\u0000prune';
+
+/** Backoff after a failed proposal: 10ms doubling to 1s while failures continue. */
+const RETRY_BASE_MS = 10;
+const RETRY_MAX_MS = 1000;
+
+/** Fires due jobs while this node leads. */
+export class LeaderLoop {
+  readonly #o: LeaderLoopOptions;
+  readonly #maxBatch: number;
+  readonly #queue = new SlotQueue();
+  /** Jobs whose decision is being proposed; they re-enter the queue on `wake` or on failure. */
+  readonly #inFlight = new Set<string>();
+  #active = false;
+  /** Bumped on every leadership change so results of an older reign are ignored. */
+  #epoch = 0;
+  #ctx: DecideContext | undefined;
+  #timer: TimerHandle | undefined;
+  #armedAt = Infinity;
+  #failures = 0;
+  /** Reused across passes so a pass allocates only what it proposes. */
+  #due: string[] = [];
+
+  constructor(options: LeaderLoopOptions) {
+    this.#o = options;
+    this.#maxBatch = options.maxBatch ?? 4096;
+  }
+
+  /** Whether the loop is firing (this node leads). */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** Jobs waiting in the queue (the pruning entry excluded). */
+  get pending(): number {
+    return this.#queue.size - (this.#queue.has(PRUNE_KEY) ? 1 : 0);
+  }
+
+  /** Jobs whose decision is being proposed. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** The earliest queued wake time (`Infinity` when none); for diagnostics and tests. */
+  get nextWakeAt(): number {
+    return this.#queue.peekTime();
+  }
+
+  /** This node became leader of `term`: load every wake time and start firing. */
+  activate(term: number): void {
+    this.deactivate();
+    this.#active = true;
+    const o = this.#o;
+    this.#ctx = {
+      nodeId: o.nodeId,
+      term,
+      missedThresholdMs: o.missedThresholdMs,
+      inProgressTimeoutMs: o.inProgressTimeoutMs,
+      isRunningLocally: o.isRunningLocally,
+    };
+    this.#queue.rebuild(o.state.wakeTimes());
+    // Prune once right away: a node that led before may have been down past many intervals.
+    this.#queue.set(PRUNE_KEY, o.clock.now());
+    this.#arm();
+  }
+
+  /** This node stopped leading (or is closing): forget everything and disarm. */
+  deactivate(): void {
+    this.#active = false;
+    this.#epoch++;
+    this.#ctx = undefined;
+    this.#queue.clear();
+    this.#inFlight.clear();
+    this.#disarm();
+    this.#failures = 0;
+  }
+
+  /** An applied entry moved `jobId`'s wake time to `at` (`undefined`: nothing planned). */
+  wake(jobId: string, at: number | undefined): void {
+    if (!this.#active) return;
+    this.#inFlight.delete(jobId);
+    if (at === undefined) {
+      this.#queue.delete(jobId);
+      return;
+    }
+    this.#queue.set(jobId, at);
+    // Only an earlier deadline needs the timer moved; a later one is picked up when it fires.
+    if (at < this.#armedAt) this.#arm();
+  }
+
+  #arm(): void {
+    const next = this.#queue.peekTime();
+    if (next === Infinity) {
+      this.#disarm();
+      return;
+    }
+    const now = this.#o.clock.now();
+    const at = Math.min(next, now + this.#o.slotGapMs);
+    if (this.#timer !== undefined && this.#armedAt <= at) return;
+    this.#disarm();
+    this.#armedAt = at;
+    this.#timer = this.#o.clock.setTimeout(this.#fire, at - now);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    const ctx = this.#ctx;
+    if (!this.#active || ctx === undefined) return;
+    const o = this.#o;
+    const now = o.clock.now();
+    const due = this.#due;
+    due.length = 0;
+    this.#queue.popDue(now, this.#maxBatch, due);
+    const commands: Command[] = [];
+    const jobs: string[] = [];
+    for (let i = 0; i < due.length; i++) {
+      const jobId = due[i] as string;
+      if (jobId === PRUNE_KEY) {
+        commands.push({ type: 'pruneHistory', now, before: now - o.historyRetentionMs, maxPerJob: o.historyLimit });
+        this.#queue.set(PRUNE_KEY, now + o.pruneIntervalMs);
+        continue;
+      }
+      let decided: readonly Command[];
+      try {
+        decided = o.state.decide(jobId, now, ctx);
+      } catch (error) {
+        // A bug in decide must not stall every other job; this one waits for its next wake.
+        o.onError(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      if (decided.length === 0) {
+        // Not actionable now (a stale queue entry); re-queue at what the state says, if later.
+        const at = o.state.wakeTime(jobId);
+        if (at !== undefined && at > now) this.#queue.set(jobId, at);
+        continue;
+      }
+      this.#inFlight.add(jobId);
+      jobs.push(jobId);
+      for (let k = 0; k < decided.length; k++) commands.push(decided[k] as Command);
+    }
+    due.length = 0;
+    if (commands.length > 0) this.#propose(commands.length === 1 ? (commands[0] as Command) : { type: 'batch', commands }, jobs);
+    this.#arm();
+  };
+
+  #propose(command: Command, jobs: readonly string[]): void {
+    const epoch = this.#epoch;
+    this.#o.propose(command).then(
+      () => {
+        if (epoch !== this.#epoch) return;
+        this.#failures = 0;
+        // Applied without moving a job's wake time (e.g. rejected as stale): take the state's word.
+        // If it is still due, the state refused the decision it made itself: retry, but slowly,
+        // so a disagreement between decide and apply cannot spin the loop.
+        const now = this.#o.clock.now();
+        for (const jobId of jobs) {
+          if (!this.#inFlight.delete(jobId)) continue;
+          const at = this.#o.state.wakeTime(jobId);
+          if (at !== undefined) this.wake(jobId, at > now ? at : now + RETRY_MAX_MS);
+        }
+      },
+      () => {
+        if (epoch !== this.#epoch) return;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#failures++, 10));
+        const at = this.#o.clock.now() + delay;
+        for (const jobId of jobs) if (this.#inFlight.delete(jobId)) this.#queue.set(jobId, at);
+        this.#arm();
+      },
+    );
+  }
+}

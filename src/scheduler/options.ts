@@ -1,0 +1,282 @@
+/**
+ * Options of `createScheduler` and their validation. Everything is resolved once, up front, into
+ * plain numbers, so the hot paths never parse a duration or look up a default, and a bad option
+ * fails at creation with a {@link ValidationError} naming it instead of at the first job.
+ */
+import os from 'node:os';
+import type { AbstractLevel } from 'abstract-level';
+import type { NodeId, Transport } from '../raft/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { parseDuration } from '../util/duration.js';
+import { parseSize } from '../util/size.js';
+import { ValidationError } from './errors.js';
+import type { BackoffOptions, CatchUpPolicy, OverlapPolicy } from './model.js';
+
+/** A duration: milliseconds, or a string such as `"500ms"`, `"30s"`, `"5m"`, `"720h"`, `"30d"`. */
+export type DurationInput = number | string;
+
+/**
+ * Any abstract-level database (or sublevel) the scheduler may keep its Raft log in. The
+ * scheduler writes binary keys and values with per-operation `view` encodings, so the store's
+ * own default encodings do not matter.
+ */
+// The type parameters are erased at the boundary on purpose: the storage adapter only ever uses
+// per-call encodings, so any key/value defaults the caller chose are irrelevant to it.
+export type LevelDatabase = AbstractLevel<unknown, unknown, unknown>;
+
+/**
+ * Where the Raft log lives: `'memory'` (default; nothing survives the process), a classic-level
+ * directory (`path`; `sync` fsyncs every write, default true), or a database you opened yourself.
+ */
+export type StorageOption = 'memory' | { readonly path: string; readonly sync?: boolean } | { readonly level: LevelDatabase };
+
+/** Webhook delivery settings. */
+export interface WebhookOptions {
+  /** When set, every request is signed (`X-Scheduled-DB-Signature`, HMAC-SHA256). */
+  readonly secret?: string;
+  /** Allow targets in private, loopback and link-local ranges (default `true` in the library; the reference server defaults to false). */
+  readonly allowPrivate?: boolean;
+  /** Cap on one request; a job's own `timeout` still applies when shorter (default: the job's timeout). */
+  readonly timeout?: DurationInput;
+}
+
+/** Options of `createScheduler`; all optional. */
+export interface SchedulerOptions {
+  /** This node's id (default `'node-1'`). */
+  readonly nodeId?: string;
+  /** Where the Raft log lives (default `'memory'`). */
+  readonly storage?: StorageOption;
+  /** Source of time and timers (default: the system clock). Inject a `ManualClock` in tests. */
+  readonly clock?: Clock;
+  /** Uniform draws in [0, 1) for retry jitter and election timeouts (default `Math.random`). */
+  readonly random?: () => number;
+  /** Ids of every voting member, this node included. Absent: a cluster of one. Requires `transport`. */
+  readonly voters?: readonly NodeId[];
+  /** How this node reaches the other voters (e.g. `MemoryNetwork.connect(id)`). Required with more than one voter. */
+  readonly transport?: Transport;
+  /** Attempts per occurrence, first included (default 3). */
+  readonly maxAttempts?: number;
+  /** Backoff between attempts (defaults: 1s initial, ×2, 5m cap, 0.2 jitter). */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Per-attempt timeout (default 5m; the seed's `JOB_EXECUTION_TIMEOUT`). */
+  readonly executionTimeout?: DurationInput;
+  /** After this long without a finish, a started attempt is presumed dead (default 5m; `JOB_INPROGRESS_TIMEOUT`). */
+  readonly inProgressTimeout?: DurationInput;
+  /** An occurrence that starts later than this after its time is marked `late`/missed (default 1s). */
+  readonly missedThreshold?: DurationInput;
+  /** Default overlap policy of cron jobs (default `'skip'`). */
+  readonly overlap?: OverlapPolicy;
+  /** Default catch-up policy of cron jobs (default `'fire-once'`). */
+  readonly catchUp?: CatchUpPolicy;
+  /** Default catch-up window of `fire-all` (default 1h). */
+  readonly catchUpWindow?: DurationInput;
+  /** How long finished executions are kept (default 30d). */
+  readonly historyRetention?: DurationInput;
+  /** Executions kept per job, newest first (default 1000). */
+  readonly historyLimit?: number;
+  /** How often the leader prunes history (default 1h). */
+  readonly pruneInterval?: DurationInput;
+  /** Maximum number of jobs (default 100000; the seed's `QUEUE_JOB_LIMIT`). */
+  readonly maxJobs?: number;
+  /** Memory budget for jobs and history: bytes or `"2GB"`, `"500MB"`. Wins over `maxMemoryPercent`. */
+  readonly maxMemory?: number | string;
+  /** Memory budget as a percentage of `os.totalmem()` (default 50). */
+  readonly maxMemoryPercent?: number;
+  /**
+   * Longest the leader's one timer sleeps before looking at the queue again (default 60s). Due
+   * times stay exact — the timer is armed for the earliest one, never later — so this never
+   * delays a job; it bounds how far a wall-clock jump (NTP step, suspended VM) can push a far
+   * timer off, and keeps Node's 24.8-day timer limit out of reach.
+   */
+  readonly slotGap?: DurationInput;
+  /** Webhook delivery settings. */
+  readonly webhook?: WebhookOptions;
+  /** Maximum handlers running at once on this node (default unlimited); the rest wait their turn. */
+  readonly concurrency?: number;
+  /** On `close()`, how long running handlers may finish before their signal is aborted (default 5s). */
+  readonly closeGrace?: DurationInput;
+}
+
+/** Job defaults that options supply and job specs may override. */
+export interface ResolvedJobDefaults {
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+  readonly timeoutMs: number;
+  readonly overlap: OverlapPolicy;
+  readonly catchUp: CatchUpPolicy;
+  readonly catchUpWindowMs: number;
+}
+
+/** {@link SchedulerOptions} with every default applied and every duration in milliseconds. */
+export interface ResolvedOptions {
+  readonly nodeId: string;
+  readonly storage: StorageOption;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly voters: readonly NodeId[];
+  readonly transport: Transport | undefined;
+  readonly jobDefaults: ResolvedJobDefaults;
+  readonly inProgressTimeoutMs: number;
+  readonly missedThresholdMs: number;
+  readonly historyRetentionMs: number;
+  readonly historyLimit: number;
+  readonly pruneIntervalMs: number;
+  readonly maxJobs: number;
+  readonly maxMemoryBytes: number;
+  readonly slotGapMs: number;
+  readonly webhookSecret: string | undefined;
+  readonly webhookAllowPrivate: boolean;
+  readonly webhookTimeoutMs: number | undefined;
+  readonly concurrency: number;
+  readonly closeGraceMs: number;
+}
+
+const OVERLAP: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
+const CATCH_UP: readonly CatchUpPolicy[] = ['fire-once', 'fire-all', 'skip'];
+const NODE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+
+/** Default backoff: 1s, ×2 per attempt, capped at 5m, up to 20% jitter. */
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0.2 };
+
+/** Validates `options` and applies defaults. Throws {@link ValidationError} naming the bad option. */
+export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object');
+  const nodeId = options.nodeId ?? 'node-1';
+  if (typeof nodeId !== 'string' || !NODE_ID.test(nodeId)) throw invalid('nodeId', 'must be 1-200 characters of [A-Za-z0-9._:-]');
+
+  const voters = options.voters ?? [nodeId];
+  if (!Array.isArray(voters) || voters.length === 0 || voters.some((v) => typeof v !== 'string' || !NODE_ID.test(v))) {
+    throw invalid('voters', 'must be a non-empty array of node ids');
+  }
+  if (new Set(voters).size !== voters.length) throw invalid('voters', 'must not repeat an id');
+  if (!voters.includes(nodeId)) throw invalid('voters', `must include this node's id (${nodeId})`);
+  const transport = options.transport;
+  if (voters.length > 1 && transport === undefined) throw missing('transport', 'is required when there is more than one voter');
+  if (transport !== undefined && transport.id !== nodeId) throw invalid('transport', `belongs to node ${transport.id}, not ${nodeId}`);
+
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalid('clock', 'must implement now, setTimeout and clearTimeout');
+  }
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw invalid('random', 'must be a function returning numbers in [0, 1)');
+
+  return {
+    nodeId,
+    storage: resolveStorage(options.storage),
+    clock,
+    random,
+    voters,
+    transport,
+    jobDefaults: {
+      maxAttempts: integer(options.maxAttempts, 'maxAttempts', 3, 1, 1000),
+      backoff: resolveBackoff(options.backoff),
+      timeoutMs: duration(options.executionTimeout, 'executionTimeout', 300_000, 1),
+      overlap: oneOf(options.overlap, 'overlap', OVERLAP, 'skip'),
+      catchUp: oneOf(options.catchUp, 'catchUp', CATCH_UP, 'fire-once'),
+      catchUpWindowMs: duration(options.catchUpWindow, 'catchUpWindow', 3_600_000, 0),
+    },
+    inProgressTimeoutMs: duration(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1),
+    missedThresholdMs: duration(options.missedThreshold, 'missedThreshold', 1000, 0),
+    historyRetentionMs: duration(options.historyRetention, 'historyRetention', 30 * 86_400_000, 1),
+    historyLimit: integer(options.historyLimit, 'historyLimit', 1000, 1, Number.MAX_SAFE_INTEGER),
+    pruneIntervalMs: duration(options.pruneInterval, 'pruneInterval', 3_600_000, 1000),
+    maxJobs: integer(options.maxJobs, 'maxJobs', 100_000, 1, Number.MAX_SAFE_INTEGER),
+    maxMemoryBytes: resolveMemory(options.maxMemory, options.maxMemoryPercent),
+    slotGapMs: duration(options.slotGap, 'slotGap', 60_000, 1),
+    ...resolveWebhook(options.webhook),
+    concurrency: options.concurrency === undefined ? Infinity : integer(options.concurrency, 'concurrency', 0, 1, Number.MAX_SAFE_INTEGER),
+    closeGraceMs: duration(options.closeGrace, 'closeGrace', 5000, 0),
+  };
+}
+
+function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {
+  if (storage === undefined || storage === 'memory') return 'memory';
+  if (typeof storage !== 'object' || storage === null) throw invalid('storage', "must be 'memory', { path } or { level }");
+  if ('path' in storage) {
+    if (typeof storage.path !== 'string' || storage.path.length === 0) throw invalid('storage.path', 'must be a non-empty directory path');
+    if (storage.sync !== undefined && typeof storage.sync !== 'boolean') throw invalid('storage.sync', 'must be a boolean');
+    return storage;
+  }
+  if ('level' in storage) {
+    const level = storage.level as Partial<LevelDatabase> | null;
+    if (typeof level !== 'object' || level === null || typeof level.batch !== 'function' || typeof level.iterator !== 'function') {
+      throw invalid('storage.level', 'must be an abstract-level database');
+    }
+    return storage;
+  }
+  throw invalid('storage', "must be 'memory', { path } or { level }");
+}
+
+function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
+  if (backoff === undefined) return DEFAULT_BACKOFF;
+  if (typeof backoff !== 'object' || backoff === null) throw invalid('backoff', 'must be an object');
+  const initialMs = finite(backoff.initialMs, 'backoff.initialMs', DEFAULT_BACKOFF.initialMs, 0);
+  const result: BackoffOptions = {
+    initialMs,
+    factor: finite(backoff.factor, 'backoff.factor', DEFAULT_BACKOFF.factor, 1),
+    maxMs: finite(backoff.maxMs, 'backoff.maxMs', Math.max(DEFAULT_BACKOFF.maxMs, initialMs), 0),
+    jitter: finite(backoff.jitter, 'backoff.jitter', DEFAULT_BACKOFF.jitter, 0),
+  };
+  if (result.jitter > 1) throw invalid('backoff.jitter', 'must be between 0 and 1');
+  if (result.maxMs < result.initialMs) throw invalid('backoff.maxMs', 'must not be less than backoff.initialMs');
+  return result;
+}
+
+function resolveMemory(maxMemory: number | string | undefined, percent: number | undefined): number {
+  if (maxMemory !== undefined) {
+    const bytes = parseSize(maxMemory, 'maxMemory');
+    if (!(bytes > 0)) throw invalid('maxMemory', 'must be positive');
+    return bytes;
+  }
+  const p = finite(percent, 'maxMemoryPercent', 50, 0);
+  if (p <= 0 || p > 100) throw invalid('maxMemoryPercent', 'must be in (0, 100]');
+  return Math.floor((os.totalmem() * p) / 100);
+}
+
+function resolveWebhook(webhook: WebhookOptions | undefined): Pick<ResolvedOptions, 'webhookSecret' | 'webhookAllowPrivate' | 'webhookTimeoutMs'> {
+  if (webhook === undefined) return { webhookSecret: undefined, webhookAllowPrivate: true, webhookTimeoutMs: undefined };
+  if (typeof webhook !== 'object' || webhook === null) throw invalid('webhook', 'must be an object');
+  if (webhook.secret !== undefined && typeof webhook.secret !== 'string') throw invalid('webhook.secret', 'must be a string');
+  if (webhook.allowPrivate !== undefined && typeof webhook.allowPrivate !== 'boolean') throw invalid('webhook.allowPrivate', 'must be a boolean');
+  return {
+    webhookSecret: webhook.secret === '' ? undefined : webhook.secret,
+    webhookAllowPrivate: webhook.allowPrivate ?? true,
+    webhookTimeoutMs: webhook.timeout === undefined ? undefined : duration(webhook.timeout, 'webhook.timeout', 0, 1),
+  };
+}
+
+function duration(value: DurationInput | undefined, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value, field);
+  if (ms < min) throw new ValidationError('INVALID_DURATION', field, `must be at least ${min}ms`);
+  return ms;
+}
+
+function integer(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(field, max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+function finite(value: number | undefined, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw invalid(field, `must be a number ≥ ${min}`);
+  return value;
+}
+
+function oneOf<T extends string>(value: T | undefined, field: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw invalid(field, `must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+function invalid(field: string, message: string): ValidationError {
+  return new ValidationError('INVALID_FIELD', field, message);
+}
+
+function missing(field: string, message: string): ValidationError {
+  return new ValidationError('MISSING_FIELD', field, message);
+}

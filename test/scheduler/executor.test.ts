@@ -1,0 +1,195 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/util/manual-clock.js';
+import { CommandPipe, Executor, type Handler } from '../../src/scheduler/executor.js';
+import type { Command, FinishExecutionCommand } from '../../src/scheduler/state/commands.js';
+import type { Execution, Job } from '../../src/scheduler/model.js';
+import type { WebhookRequest, WebhookResult } from '../../src/scheduler/webhook.js';
+
+function job(over: Partial<Job> = {}): Job {
+  return {
+    id: 'j1', kind: 'once', at: 0, handler: 'work', maxAttempts: 3,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300000, jitter: 0.2 }, timeoutMs: 1000,
+    overlap: 'skip', catchUp: 'fire-once', catchUpWindowMs: 3600000, createdAt: 0, updatedAt: 0,
+    status: 'in_progress', paused: false, attemptCount: 1, skippedCount: 0, missedCount: 0, ...over,
+  };
+}
+
+function execution(attempt = 1, jobId = 'j1'): Execution {
+  return {
+    id: `${jobId}@0#${attempt}`, jobId, scheduledAt: 0, attempt, idempotencyKey: `${jobId}@0`,
+    nodeId: 'n1', startedAt: 0, status: 'in_progress', late: false,
+  };
+}
+
+function setup(opts: { handlers?: Record<string, Handler>; concurrency?: number; deliver?: (r: WebhookRequest) => Promise<WebhookResult>; failProposals?: number } = {}) {
+  const clock = new ManualClock(0);
+  const applied: Command[] = [];
+  let failures = opts.failProposals ?? 0;
+  const pipe = new CommandPipe(async (command) => {
+    if (failures > 0) {
+      failures--;
+      throw new Error('no leader');
+    }
+    if (command.type === 'batch') applied.push(...command.commands);
+    else applied.push(command);
+    return undefined;
+  }, clock, () => {});
+  const errors: Error[] = [];
+  const executor = new Executor({
+    nodeId: 'n1', clock, random: () => 0.5, handlers: new Map(Object.entries(opts.handlers ?? {})), pipe,
+    concurrency: opts.concurrency ?? Infinity, webhookSecret: undefined, webhookAllowPrivate: true,
+    webhookTimeoutMs: undefined, onError: (e) => errors.push(e), ...(opts.deliver && { deliver: opts.deliver }),
+  });
+  return { clock, applied, pipe, executor, errors };
+}
+
+function finishes(applied: Command[]): FinishExecutionCommand[] {
+  return applied.filter((c): c is FinishExecutionCommand => c.type === 'finishExecution');
+}
+
+describe('Executor', () => {
+  test('a resolving handler completes the attempt with its context', async () => {
+    let seen: unknown;
+    const { executor, applied, clock, pipe } = setup({ handlers: { work: async (ctx) => { seen = ctx; } } });
+    executor.start(execution(), job({ payload: { a: 1 } }));
+    await pipe.whenIdle();
+    await clock.advance(0);
+    const [finish] = finishes(applied);
+    assert.equal(finish?.status, 'completed');
+    assert.equal(finish?.settled, true);
+    assert.equal(finish?.executionId, 'j1@0#1');
+    assert.equal(finish?.random, 0.5);
+    const ctx = seen as { idempotencyKey: string; payload: unknown; execution: unknown; signal: AbortSignal };
+    assert.equal(ctx.idempotencyKey, 'j1@0');
+    assert.deepEqual(ctx.payload, { a: 1 });
+    assert.deepEqual(ctx.execution, { id: 'j1@0#1', attempt: 1, scheduledAt: 0 });
+    assert.equal(ctx.signal.aborted, false);
+    assert.equal(executor.size, 0);
+  });
+
+  test('a throwing handler fails with handler_error; a missing handler fails clearly', async () => {
+    const { executor, applied, pipe } = setup({ handlers: { boom: () => { throw new Error('kaput'); } } });
+    executor.start(execution(1, 'a'), job({ id: 'a', handler: 'boom' }));
+    executor.start(execution(1, 'b'), job({ id: 'b', handler: 'nope' }));
+    await new Promise((r) => setImmediate(r));
+    await pipe.whenIdle();
+    const [a, b] = finishes(applied);
+    assert.equal(a?.status, 'failed');
+    assert.equal(a?.errorType, 'handler_error');
+    assert.equal(a?.error, 'kaput');
+    assert.equal(b?.status, 'failed');
+    assert.match(b?.error ?? '', /no handler registered for "nope"/);
+  });
+
+  test('timeout aborts the signal, reports timeout unsettled at once, settles when the handler returns', async () => {
+    let release!: () => void;
+    let signal!: AbortSignal;
+    const { executor, applied, clock, pipe } = setup({
+      handlers: { work: (ctx) => { signal = ctx.signal; return new Promise<void>((r) => (release = r)); } },
+    });
+    executor.start(execution(), job({ timeoutMs: 500 }));
+    await clock.advance(499);
+    assert.equal(finishes(applied).length, 0);
+    await clock.advance(1);
+    await pipe.whenIdle();
+    assert.equal(signal.aborted, true);
+    assert.equal((signal.reason as DOMException).name, 'TimeoutError');
+    const [finish] = finishes(applied);
+    assert.equal(finish?.status, 'timeout');
+    assert.equal(finish?.settled, false);
+    assert.equal(executor.isRunning('j1@0#1'), true, 'still running until the handler lets go');
+    release();
+    await clock.advance(0);
+    await pipe.whenIdle();
+    assert.deepEqual(applied.map((c) => c.type), ['finishExecution', 'settleExecution']);
+    assert.equal(executor.isRunning('j1@0#1'), false);
+  });
+
+  test('abort (job cancelled) aborts the signal and reports nothing', async () => {
+    let signal!: AbortSignal;
+    const { executor, applied, clock } = setup({
+      handlers: { work: (ctx) => { signal = ctx.signal; return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))); } },
+    });
+    executor.start(execution(), job());
+    executor.abort('j1@0#1', 'cancelled');
+    await clock.advance(5000);
+    assert.equal(signal.aborted, true);
+    assert.equal((signal.reason as DOMException).name, 'AbortError');
+    assert.deepEqual(applied, []);
+    assert.equal(executor.size, 0);
+  });
+
+  test('concurrency limits running handlers; the rest wait their turn', async () => {
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    const { executor, applied, clock, pipe } = setup({
+      concurrency: 2,
+      handlers: { work: () => { running++; peak = Math.max(peak, running); return new Promise<void>((r) => releases.push(() => { running--; r(); })); } },
+    });
+    for (let i = 0; i < 5; i++) executor.start(execution(1, `j${i}`), job({ id: `j${i}`, timeoutMs: 1e9 }));
+    assert.equal(releases.length, 2);
+    while (releases.length > 0) {
+      releases.shift()!();
+      await clock.advance(0);
+    }
+    await pipe.whenIdle();
+    assert.equal(peak, 2);
+    assert.equal(finishes(applied).filter((f) => f.status === 'completed').length, 5);
+  });
+
+  test('finish proposals are retried until applied', async () => {
+    const { executor, applied, clock, pipe } = setup({ failProposals: 3, handlers: { work: () => undefined } });
+    executor.start(execution(), job());
+    await clock.advance(0);
+    assert.equal(applied.length, 0);
+    assert.equal(pipe.backlog, 1);
+    await clock.advance(10_000);
+    await pipe.whenIdle();
+    assert.equal(finishes(applied).length, 1);
+  });
+
+  test('webhook results map to statuses', async () => {
+    const results: WebhookResult[] = [
+      { ok: true, httpStatus: 204, responseTimeMs: 3 },
+      { ok: false, httpStatus: 500, responseTimeMs: 4, errorType: 'http_error', error: 'HTTP 500' },
+      { ok: false, responseTimeMs: 1000, errorType: 'timeout', error: 'timed out' },
+    ];
+    const requests: WebhookRequest[] = [];
+    const { executor, applied, clock, pipe } = setup({ deliver: async (r) => { requests.push(r); return results.shift()!; } });
+    for (let i = 0; i < 3; i++) executor.start(execution(1, `w${i}`), job({ id: `w${i}`, handler: undefined, webhook: 'http://x/', payload: 7 }));
+    await clock.advance(0);
+    await pipe.whenIdle();
+    assert.deepEqual(finishes(applied).map((f) => [f.status, f.errorType, f.httpStatus]), [
+      ['completed', undefined, 204], ['failed', 'http_error', 500], ['timeout', 'timeout', undefined],
+    ]);
+    assert.equal(requests[0]?.idempotencyKey, 'w0@0');
+    assert.equal(requests[0]?.payload, 7);
+    assert.equal(requests[0]?.jobType, 'unico');
+  });
+
+  test('drain waits for handlers, then aborts those that outlive the grace period', async () => {
+    const { executor, applied, clock, pipe } = setup({
+      handlers: {
+        quick: () => new Promise<void>((r) => clock.setTimeout(r, 100)),
+        slow: (ctx) => new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      },
+    });
+    executor.start(execution(1, 'q'), job({ id: 'q', handler: 'quick', timeoutMs: 1e9 }));
+    executor.start(execution(1, 's'), job({ id: 's', handler: 'slow', timeoutMs: 1e9 }));
+    let drained = false;
+    const drain = executor.drain(1000).then(() => (drained = true));
+    await clock.advance(999);
+    assert.equal(drained, false);
+    await clock.advance(1);
+    await drain;
+    await pipe.whenIdle();
+    const byId = new Map(finishes(applied).map((f) => [f.executionId, f]));
+    assert.equal(byId.get('q@0#1')?.status, 'completed');
+    assert.equal(byId.get('s@0#1')?.status, 'failed');
+    assert.equal(byId.get('s@0#1')?.errorType, 'cancelled');
+    executor.start(execution(2, 'q'), job({ id: 'q' }));
+    assert.equal(executor.size, 0, 'no new attempt once draining');
+  });
+});
