@@ -1,0 +1,145 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/util/manual-clock.js';
+import { LeaderLoop, type LoopState } from '../../src/scheduler/leader-loop.js';
+import type { Command } from '../../src/scheduler/state/commands.js';
+
+/** A fake state: each job has a wake time; starting it (as a command) moves it to "none". */
+function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
+  const clock = new ManualClock(0);
+  const wakes = new Map<string, number>();
+  const proposals: Command[] = [];
+  let failures = opts.failFirst ?? 0;
+  const held: (() => void)[] = [];
+  const state: LoopState = {
+    decide: (jobId, now, ctx) => {
+      const at = wakes.get(jobId);
+      if (at === undefined || at > now) return [];
+      return [{ type: 'startExecution', now, jobId, scheduledAt: at, attempt: 1, nodeId: ctx.nodeId, term: ctx.term, missedThresholdMs: 0, inProgressTimeoutMs: 0 }];
+    },
+    wakeTimes: () => wakes.entries(),
+    wakeTime: (jobId) => wakes.get(jobId),
+  };
+  const apply = (command: Command): void => {
+    const list = command.type === 'batch' ? command.commands : [command];
+    for (const c of list) {
+      if (c.type === 'startExecution') {
+        wakes.delete(c.jobId);
+        loop.wake(c.jobId, undefined);
+      }
+    }
+  };
+  const loop: LeaderLoop = new LeaderLoop({
+    nodeId: 'n1', clock, state, isRunningLocally: () => false, missedThresholdMs: 1000, inProgressTimeoutMs: 1000,
+    slotGapMs: 60_000, pruneIntervalMs: 3_600_000, historyRetentionMs: 86_400_000, historyLimit: 10, maxBatch: 3,
+    onError: (e) => { throw e; },
+    propose: (command) => {
+      proposals.push(command);
+      if (failures > 0) {
+        failures--;
+        return Promise.reject(new Error('no leader'));
+      }
+      if (opts.holdProposals) return new Promise((resolve) => held.push(() => { apply(command); resolve(undefined); }));
+      apply(command);
+      return Promise.resolve();
+    },
+  });
+  /** Adds a job as an applied createJobs would: state first, then the wake effect. */
+  const add = (jobId: string, at: number): void => {
+    wakes.set(jobId, at);
+    loop.wake(jobId, at);
+  };
+  const started = (): string[] =>
+    proposals.flatMap((p) => (p.type === 'batch' ? p.commands : [p])).flatMap((c) => (c.type === 'startExecution' ? [c.jobId] : []));
+  return { clock, loop, wakes, proposals, add, started, held };
+}
+
+describe('LeaderLoop', () => {
+  test('fires each job at its time, never before, with one timer however many are pending', async () => {
+    const { clock, loop, add, started, wakes } = setup();
+    for (let i = 0; i < 1000; i++) wakes.set(`far${i}`, 1e12 + i);
+    loop.activate(1);
+    await clock.advance(0); // the first prune
+    add('a', 100);
+    add('b', 50);
+    assert.equal(clock.pendingTimers, 1);
+    await clock.advanceTo(49);
+    assert.deepEqual(started(), []);
+    await clock.advanceTo(50);
+    assert.deepEqual(started(), ['b']);
+    await clock.advanceTo(100);
+    assert.deepEqual(started(), ['b', 'a']);
+    assert.equal(clock.pendingTimers, 1);
+    assert.equal(loop.pending, 1000);
+  });
+
+  test('jobs due together share one batch entry, at most maxBatch per pass', async () => {
+    const { clock, loop, add, proposals } = setup();
+    loop.activate(1);
+    await clock.advance(0);
+    proposals.length = 0;
+    for (let i = 0; i < 5; i++) add(`j${i}`, 10);
+    await clock.advanceTo(10);
+    assert.equal(proposals.length, 2);
+    assert.equal(proposals[0]?.type, 'batch');
+    assert.equal(proposals[0]?.type === 'batch' && proposals[0].commands.length, 3);
+  });
+
+  test('a job in flight is not proposed again; a failed proposal is re-queued after a backoff', async () => {
+    const { clock, loop, add, started, proposals } = setup({ failFirst: 2 });
+    loop.activate(1); // the prune proposal takes the first failure
+    await clock.advance(0);
+    add('a', 5);
+    await clock.advanceTo(5);
+    assert.deepEqual(started(), ['a']);
+    assert.equal(loop.inFlight, 0);
+    assert.equal(loop.pending, 1, 'failed: back in the queue');
+    await clock.advance(1000);
+    assert.deepEqual(started(), ['a', 'a']);
+    assert.equal(loop.pending, 0);
+    assert.equal(proposals.filter((p) => p.type === 'pruneHistory').length, 1);
+  });
+
+  test('while a proposal is in flight the job stays out of the queue', async () => {
+    const { clock, loop, add, started, held } = setup({ holdProposals: true });
+    loop.activate(1);
+    add('a', 5);
+    await clock.advanceTo(5000);
+    assert.deepEqual(started(), ['a']);
+    assert.equal(loop.inFlight, 1);
+    for (const release of held) release();
+    await clock.advance(0);
+    assert.equal(loop.inFlight, 0);
+  });
+
+  test('deactivate clears and disarms; activate rebuilds from the state', async () => {
+    const { clock, loop, add, started, wakes } = setup();
+    loop.activate(1);
+    add('a', 100);
+    loop.deactivate();
+    assert.equal(clock.pendingTimers, 0);
+    assert.equal(loop.pending, 0);
+    loop.wake('b', 10);
+    assert.equal(loop.pending, 0, 'a follower ignores wakes');
+    wakes.set('b', 10);
+    await clock.advanceTo(200);
+    assert.deepEqual(started(), []);
+    loop.activate(2);
+    await clock.advance(0);
+    assert.deepEqual(started().sort(), ['a', 'b']);
+  });
+
+  test('pruning is proposed on activation and then every interval', async () => {
+    const { clock, loop, proposals } = setup();
+    loop.activate(1);
+    await clock.advance(0);
+    assert.deepEqual(proposals.map((p) => p.type), ['pruneHistory']);
+    const first = proposals[0];
+    assert.ok(first?.type === 'pruneHistory' && first.before === -86_400_000 && first.maxPerJob === 10);
+    await clock.advance(3_600_000 - 1);
+    assert.equal(proposals.length, 1);
+    await clock.advance(1);
+    assert.equal(proposals.length, 2);
+    assert.equal(clock.pendingTimers, 1);
+  });
+});
