@@ -1,0 +1,777 @@
+/**
+ * The pure Raft state machine, in the shape of etcd-io/raft's RawNode: the driver feeds it ticks,
+ * messages and proposals and collects a {@link Ready} of what to persist, send and apply. Nothing
+ * here waits, reads a clock or touches I/O; randomness comes from the injected generator.
+ */
+import { RaftLog } from './log.js';
+import { Progress } from './progress.js';
+import { ReadOnlyQueue } from './read-only.js';
+import type { Entry, HardState, Message, NodeId, PersistedState, ReadState, Ready, Role, SoftState } from './types.js';
+
+/** Configuration of a {@link RaftCore}. */
+export interface RaftCoreOptions {
+  /** This node's id; must be one of `voters`. */
+  readonly id: NodeId;
+  /** The cluster configuration, this node included. */
+  readonly voters: readonly NodeId[];
+  /** Base election timeout in ticks (default 10); the timeout is drawn from `[electionTicks, 2 * electionTicks)`. */
+  readonly electionTicks?: number;
+  /** Ticks between leader heartbeats (default 1). */
+  readonly heartbeatTicks?: number;
+  /** Run a pre-vote round before a real election so that a partitioned node cannot inflate terms (default true). */
+  readonly preVote?: boolean;
+  /** A leader that has not heard from a quorum within an election timeout steps down; followers in contact with a leader ignore votes (default true). */
+  readonly checkQuorum?: boolean;
+  /** Unacknowledged append messages allowed per follower while replicating (default 256). */
+  readonly maxInflightMsgs?: number;
+  /** Entries carried by one append message at most (default 4096). */
+  readonly maxEntriesPerMsg?: number;
+  /**
+   * Index the driver has already applied before joining (default `persisted.hardState.commit`: the
+   * driver replays the committed log itself on start, so the first Ready does not repeat it).
+   */
+  readonly applied?: number;
+  /** Seeded generator in `[0, 1)` for election jitter. */
+  readonly random: () => number;
+}
+
+/** A snapshot of a core's state for debugging, metrics and tests. */
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly role: Role;
+  readonly leader: NodeId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly vote: NodeId | null;
+}
+
+const EMPTY_DATA = new Uint8Array(0);
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+const NO_MESSAGES: readonly Message[] = Object.freeze([]);
+const NO_READS: readonly ReadState[] = Object.freeze([]);
+/** Vote context marking an election started by leadership transfer: voters in a leader lease still answer it. */
+const TRANSFER = 'transfer';
+
+const UNKNOWN = -1;
+const REJECTED = 0;
+const GRANTED = 1;
+
+/** A read that reached a leader which has not yet committed an entry of its own term. */
+interface DeferredRead {
+  readonly context: string;
+  readonly from: NodeId;
+}
+
+/**
+ * One node's Raft consensus logic. See the module comment and the {@link Ready} contract: the
+ * driver persists `hardState` and `entries` before sending `messages`, applies
+ * `committedEntries`, then calls {@link RaftCore.advance}.
+ */
+export class RaftCore {
+  /** This node's id. */
+  readonly id: NodeId;
+
+  readonly #voters: readonly NodeId[];
+  readonly #position = new Map<NodeId, number>();
+  readonly #self: number;
+  readonly #quorum: number;
+  readonly #progress: Progress[];
+  readonly #votes: Int8Array;
+  readonly #matchScratch: number[];
+
+  readonly #electionTimeout: number;
+  readonly #heartbeatTimeout: number;
+  readonly #preVote: boolean;
+  readonly #checkQuorum: boolean;
+  readonly #maxEntriesPerMsg: number;
+  readonly #random: () => number;
+
+  #term: number;
+  #vote: NodeId | null;
+  #role: Role = 'follower';
+  #leader: NodeId | null = null;
+  readonly #log: RaftLog;
+
+  #electionElapsed = 0;
+  #heartbeatElapsed = 0;
+  #randomizedElectionTimeout = 0;
+  #leadTransferee: NodeId | null = null;
+
+  #msgs: Message[] = [];
+  #readStates: ReadState[] = [];
+  readonly #readOnly: ReadOnlyQueue;
+  #deferredReads: DeferredRead[] = [];
+
+  #prevHard: HardState;
+  #prevRole: Role = 'follower';
+  #prevLeader: NodeId | null = null;
+
+  /**
+   * @param options - cluster and tuning, see {@link RaftCoreOptions}.
+   * @param persisted - what the driver loaded from storage (term, vote, commit and the log).
+   */
+  constructor(options: RaftCoreOptions, persisted: PersistedState) {
+    const voters = [...new Set(options.voters)];
+    const self = voters.indexOf(options.id);
+    if (self < 0) throw new RangeError(`voters must include this node's id "${options.id}"`);
+    const electionTicks = options.electionTicks ?? 10;
+    const heartbeatTicks = options.heartbeatTicks ?? 1;
+    if (!Number.isInteger(electionTicks) || electionTicks < 1) throw new RangeError('electionTicks must be a positive integer');
+    if (!Number.isInteger(heartbeatTicks) || heartbeatTicks < 1 || heartbeatTicks >= electionTicks) {
+      throw new RangeError('heartbeatTicks must be a positive integer smaller than electionTicks');
+    }
+    const maxInflight = options.maxInflightMsgs ?? 256;
+    const maxEntries = options.maxEntriesPerMsg ?? 4096;
+    if (!Number.isInteger(maxInflight) || maxInflight < 1) throw new RangeError('maxInflightMsgs must be a positive integer');
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntriesPerMsg must be a positive integer');
+
+    this.id = options.id;
+    this.#voters = voters;
+    voters.forEach((v, i) => this.#position.set(v, i));
+    this.#self = self;
+    this.#quorum = Math.floor(voters.length / 2) + 1;
+    this.#progress = voters.map(() => new Progress(maxInflight));
+    this.#votes = new Int8Array(voters.length);
+    this.#matchScratch = voters.map(() => 0);
+    this.#electionTimeout = electionTicks;
+    this.#heartbeatTimeout = heartbeatTicks;
+    this.#preVote = options.preVote ?? true;
+    this.#checkQuorum = options.checkQuorum ?? true;
+    this.#maxEntriesPerMsg = maxEntries;
+    this.#random = options.random;
+    this.#readOnly = new ReadOnlyQueue(voters.length);
+
+    const hs = persisted.hardState;
+    this.#term = hs.term;
+    this.#vote = hs.vote;
+    this.#log = new RaftLog(persisted.entries, hs.commit, options.applied ?? hs.commit);
+    this.#prevHard = { term: hs.term, vote: hs.vote, commit: this.#log.committed };
+    this.#resetTimers();
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Advances logical time by one tick: election timeouts on followers, heartbeats and check-quorum on the leader. */
+  tick(): void {
+    if (this.#role === 'leader') {
+      this.#tickLeader();
+      return;
+    }
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#randomizedElectionTimeout) {
+      this.#electionElapsed = 0;
+      this.#hup(false);
+    }
+  }
+
+  /** Feeds one message from the network. Messages from unknown nodes are ignored. */
+  step(m: Message): void {
+    const from = this.#position.get(m.from);
+    if (from === undefined || from === this.#self) return;
+    // Forwarded proposals and reads carry no term: any leader may serve them.
+    if (m.type === 'propose') {
+      if (this.#role === 'leader' && this.#leadTransferee === null && m.entries !== undefined) this.#appendEntries(m.entries);
+      return;
+    }
+    if (m.type === 'readIndex') {
+      if (this.#role === 'leader' && m.context !== undefined) this.#handleReadIndex(m.context, m.from);
+      return;
+    }
+
+    if (m.term > this.#term) {
+      if (m.type === 'preVote' || m.type === 'vote') {
+        // A node that heard from a leader within the minimum election timeout ignores
+        // (pre)votes, so a rejoining partitioned node cannot depose a healthy leader.
+        const inLease = this.#checkQuorum && this.#leader !== null && this.#electionElapsed < this.#electionTimeout;
+        if (inLease && m.context !== TRANSFER) return;
+      }
+      if (m.type === 'preVote') {
+        // A pre-vote never changes our term.
+      } else if (m.type === 'preVoteResp' && !m.reject) {
+        // A granted pre-vote carries the term we asked about, one above ours.
+      } else {
+        const lead = m.type === 'append' || m.type === 'heartbeat' ? m.from : null;
+        this.#becomeFollower(m.term, lead);
+      }
+    } else if (m.term < this.#term) {
+      if ((this.#checkQuorum || this.#preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+        // A stale leader learns our term from the answer and steps down; without this it would
+        // keep a partitioned minority that ignores its votes stuck.
+        this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term });
+      } else if (m.type === 'preVote') {
+        this.#send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.#term, reject: true });
+      }
+      return;
+    }
+
+    if (m.type === 'preVote' || m.type === 'vote') {
+      this.#handleVote(m);
+      return;
+    }
+
+    switch (this.#role) {
+      case 'leader':
+        this.#stepLeader(m, from);
+        return;
+      case 'follower':
+        this.#stepFollower(m);
+        return;
+      default:
+        this.#stepCandidate(m, from);
+    }
+  }
+
+  /**
+   * Proposes entries. A leader appends them all as one batch; a follower that knows its leader
+   * forwards them in one 'propose' message. Returns false when there is no leader to take them or
+   * the leader is handing leadership over (the caller rejects or retries).
+   */
+  propose(data: readonly Uint8Array[]): boolean {
+    if (this.#role === 'leader') {
+      if (this.#leadTransferee !== null) return false;
+      if (data.length > 0) this.#appendData(data);
+      return true;
+    }
+    if (this.#leader === null || this.#role !== 'follower') return false;
+    if (data.length === 0) return true;
+    const entries: Entry[] = new Array<Entry>(data.length);
+    for (let i = 0; i < data.length; i++) entries[i] = { index: 0, term: 0, kind: 0, data: data[i] as Uint8Array };
+    this.#send({ type: 'propose', from: this.id, to: this.#leader, term: 0, entries });
+    return true;
+  }
+
+  /** Starts an election now (pre-vote first when enabled). A single voter becomes leader at once. */
+  campaign(): void {
+    this.#hup(false);
+  }
+
+  /**
+   * Leader only: hands leadership to `to`. The leader stops accepting proposals, brings `to` up to
+   * date, then tells it to campaign at once; the attempt is abandoned after an election timeout.
+   */
+  transferLeadership(to: NodeId): void {
+    if (this.#role !== 'leader' || to === this.id) return;
+    const pos = this.#position.get(to);
+    if (pos === undefined || this.#leadTransferee === to) return;
+    this.#leadTransferee = to;
+    this.#electionElapsed = 0;
+    const pr = this.#progress[pos] as Progress;
+    if (pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
+    else this.#sendAppend(pos, true);
+  }
+
+  /**
+   * Requests a linearizable read. The leader confirms it is still leader with a heartbeat round,
+   * then emits a {@link ReadState} whose `index` the caller must have applied before reading; a
+   * follower forwards the request to its leader. Dropped when no leader is known or leadership
+   * changes first (the caller times out); a context already pending is ignored.
+   */
+  readIndex(context: string): void {
+    if (this.#role === 'leader') {
+      this.#handleReadIndex(context, this.id);
+    } else if (this.#leader !== null && this.#role === 'follower') {
+      this.#send({ type: 'readIndex', from: this.id, to: this.#leader, term: 0, context });
+    }
+  }
+
+  // ---------------------------------------------------------------- Ready cycle
+
+  /** True when {@link RaftCore.ready} has something for the driver. */
+  hasReady(): boolean {
+    return (
+      this.#msgs.length > 0 ||
+      this.#readStates.length > 0 ||
+      this.#log.hasUnstable() ||
+      this.#log.hasNextCommitted() ||
+      this.#hardChanged() ||
+      this.#role !== this.#prevRole ||
+      this.#leader !== this.#prevLeader
+    );
+  }
+
+  /**
+   * Collects what the driver must do next. Messages and read states are handed over (not
+   * repeated); entries stay pending until {@link RaftCore.advance} confirms they were persisted.
+   * Messages produced by `step` calls made before `advance` go into the next Ready.
+   */
+  ready(): Ready {
+    let softState: SoftState | undefined;
+    if (this.#role !== this.#prevRole || this.#leader !== this.#prevLeader) {
+      softState = { role: this.#role, leader: this.#leader };
+      this.#prevRole = this.#role;
+      this.#prevLeader = this.#leader;
+    }
+    let hardState: HardState | undefined;
+    if (this.#hardChanged()) {
+      hardState = { term: this.#term, vote: this.#vote, commit: this.#log.committed };
+      this.#prevHard = hardState;
+    }
+    const entries = this.#log.hasUnstable() ? this.#log.unstableEntries() : NO_ENTRIES;
+    const committedEntries = this.#log.hasNextCommitted() ? this.#log.nextCommitted() : NO_ENTRIES;
+    const messages = this.#msgs.length > 0 ? this.#msgs : NO_MESSAGES;
+    if (this.#msgs.length > 0) this.#msgs = [];
+    const readStates = this.#readStates.length > 0 ? this.#readStates : NO_READS;
+    if (this.#readStates.length > 0) this.#readStates = [];
+    const rd: { -readonly [K in keyof Ready]: Ready[K] } = { entries, messages, committedEntries, readStates };
+    if (softState !== undefined) rd.softState = softState;
+    if (hardState !== undefined) rd.hardState = hardState;
+    return rd;
+  }
+
+  /** Acknowledges that `ready` was persisted, sent and applied. */
+  advance(ready: Ready): void {
+    const n = ready.entries.length;
+    if (n > 0) {
+      const last = ready.entries[n - 1] as Entry;
+      this.#log.stableTo(last.index, last.term);
+    }
+    const c = ready.committedEntries.length;
+    if (c > 0) this.#log.appliedTo((ready.committedEntries[c - 1] as Entry).index);
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  /** A snapshot of this node's state. */
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      term: this.#term,
+      role: this.#role,
+      leader: this.#leader,
+      commit: this.#log.committed,
+      applied: this.#log.applied,
+      lastIndex: this.#log.lastIndex(),
+      vote: this.#vote,
+    };
+  }
+
+  /** Term of the entry at `index` in this node's log (0 when absent); for invariant checks in tests and the simulator. */
+  termAt(index: number): number {
+    return this.#log.term(index);
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  #resetTimers(): void {
+    this.#electionElapsed = 0;
+    this.#heartbeatElapsed = 0;
+    this.#randomizedElectionTimeout = this.#electionTimeout + Math.floor(this.#random() * this.#electionTimeout);
+  }
+
+  #becomeFollower(term: number, leader: NodeId | null): void {
+    if (term !== this.#term) {
+      this.#term = term;
+      this.#vote = null;
+    }
+    this.#role = 'follower';
+    this.#leader = leader;
+    this.#leaveLeadership();
+    this.#resetTimers();
+  }
+
+  #leaveLeadership(): void {
+    this.#leadTransferee = null;
+    if (this.#readOnly.size > 0) this.#readOnly.clear();
+    if (this.#deferredReads.length > 0) this.#deferredReads = [];
+  }
+
+  #becomeLeader(): void {
+    this.#role = 'leader';
+    this.#leader = this.id;
+    this.#leaveLeadership();
+    this.#resetTimers();
+    const last = this.#log.lastIndex();
+    for (const pr of this.#progress) pr.reset(last + 1);
+    const self = this.#progress[this.#self] as Progress;
+    self.recentActive = true;
+    self.match = last;
+    // The no-op lets the new leader commit (and so learn the commit index of) earlier terms.
+    this.#appendData([EMPTY_DATA]);
+  }
+
+  #hup(transfer: boolean): void {
+    if (this.#role === 'leader') return;
+    this.#startCampaign(this.#preVote && !transfer, transfer);
+  }
+
+  #startCampaign(pre: boolean, transfer: boolean): void {
+    let voteTerm: number;
+    if (pre) {
+      this.#role = 'preCandidate';
+      this.#leader = null;
+      voteTerm = this.#term + 1;
+      // Re-draw the timeout so that competing pre-candidates spread out.
+      this.#resetTimers();
+    } else {
+      this.#term++;
+      this.#vote = this.id;
+      this.#role = 'candidate';
+      this.#leader = null;
+      this.#leaveLeadership();
+      this.#resetTimers();
+      voteTerm = this.#term;
+    }
+    this.#votes.fill(UNKNOWN);
+    if (this.#poll(this.#self, true)) return;
+    const type = pre ? 'preVote' : 'vote';
+    const index = this.#log.lastIndex();
+    const logTerm = this.#log.lastTerm();
+    for (let i = 0; i < this.#voters.length; i++) {
+      if (i === this.#self) continue;
+      const to = this.#voters[i] as NodeId;
+      this.#send(
+        transfer
+          ? { type, from: this.id, to, term: voteTerm, index, logTerm, context: TRANSFER }
+          : { type, from: this.id, to, term: voteTerm, index, logTerm },
+      );
+    }
+  }
+
+  /** Records a vote and acts on the outcome; returns true when the round ended. */
+  #poll(position: number, granted: boolean): boolean {
+    if (this.#votes[position] === UNKNOWN) this.#votes[position] = granted ? GRANTED : REJECTED;
+    let yes = 0;
+    let no = 0;
+    for (let i = 0; i < this.#votes.length; i++) {
+      const v = this.#votes[i];
+      if (v === GRANTED) yes++;
+      else if (v === REJECTED) no++;
+    }
+    if (yes >= this.#quorum) {
+      if (this.#role === 'preCandidate') this.#startCampaign(false, false);
+      else this.#becomeLeader();
+      return true;
+    }
+    if (no > this.#voters.length - this.#quorum) {
+      this.#becomeFollower(this.#term, null);
+      return true;
+    }
+    return false;
+  }
+
+  #handleVote(m: Message): void {
+    const pre = m.type === 'preVote';
+    const canVote =
+      this.#vote === m.from || (this.#vote === null && this.#leader === null) || (pre && m.term > this.#term);
+    const type = pre ? 'preVoteResp' : 'voteResp';
+    if (canVote && this.#log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
+      // The grant carries the term asked about, so a pre-candidate can tell it from a stale one.
+      this.#send({ type, from: this.id, to: m.from, term: m.term, reject: false });
+      if (!pre) {
+        this.#electionElapsed = 0;
+        this.#vote = m.from;
+      }
+    } else {
+      this.#send({ type, from: this.id, to: m.from, term: this.#term, reject: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- per-role message handling
+
+  #stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'append':
+        this.#electionElapsed = 0;
+        this.#leader = m.from;
+        this.#handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.#electionElapsed = 0;
+        this.#leader = m.from;
+        this.#handleHeartbeat(m);
+        return;
+      case 'timeoutNow':
+        this.#startCampaign(false, true);
+        return;
+      case 'readIndexResp':
+        if (m.context !== undefined) this.#readStates.push({ index: m.index ?? 0, context: m.context });
+        return;
+      default:
+    }
+  }
+
+  #stepCandidate(m: Message, from: number): void {
+    switch (m.type) {
+      case 'append':
+        this.#becomeFollower(m.term, m.from);
+        this.#handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.#becomeFollower(m.term, m.from);
+        this.#handleHeartbeat(m);
+        return;
+      case 'preVoteResp':
+        // A grant must answer this round (term + 1); a rejection with a higher term already made us follower.
+        if (this.#role === 'preCandidate' && (m.reject === true || m.term === this.#term + 1)) this.#poll(from, m.reject !== true);
+        return;
+      case 'voteResp':
+        if (this.#role === 'candidate') this.#poll(from, m.reject !== true);
+        return;
+      default:
+    }
+  }
+
+  #stepLeader(m: Message, from: number): void {
+    const pr = this.#progress[from] as Progress;
+    switch (m.type) {
+      case 'appendResp':
+        pr.recentActive = true;
+        this.#handleAppendResp(m, from, pr);
+        return;
+      case 'heartbeatResp':
+        pr.recentActive = true;
+        this.#handleHeartbeatResp(m, from, pr);
+        return;
+      default:
+    }
+  }
+
+  // ---------------------------------------------------------------- replication: follower side
+
+  #handleAppend(m: Message): void {
+    const prev = m.index ?? 0;
+    const committed = this.#log.committed;
+    if (prev < committed) {
+      // Stale: everything up to our commit already matches any leader's log.
+      this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: committed });
+      return;
+    }
+    const prevTerm = m.logTerm ?? 0;
+    const last = this.#log.maybeAppend(prev, prevTerm, m.entries ?? NO_ENTRIES);
+    if (last >= 0) {
+      this.#log.commitTo(Math.min(m.commit ?? 0, last));
+      this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: last });
+      return;
+    }
+    const hint = this.#log.findConflictByTerm(Math.min(prev, this.#log.lastIndex()), prevTerm);
+    this.#send({
+      type: 'appendResp',
+      from: this.id,
+      to: m.from,
+      term: this.#term,
+      index: prev,
+      reject: true,
+      rejectHint: hint,
+      hintTerm: this.#log.term(hint),
+    });
+  }
+
+  #handleHeartbeat(m: Message): void {
+    // The leader sends min(match, commit), so this never commits an unverified entry.
+    this.#log.commitTo(m.commit ?? 0);
+    this.#send(
+      m.context === undefined
+        ? { type: 'heartbeatResp', from: this.id, to: m.from, term: this.#term }
+        : { type: 'heartbeatResp', from: this.id, to: m.from, term: this.#term, context: m.context },
+    );
+  }
+
+  // ---------------------------------------------------------------- replication: leader side
+
+  #tickLeader(): void {
+    this.#heartbeatElapsed++;
+    this.#electionElapsed++;
+    if (this.#electionElapsed >= this.#electionTimeout) {
+      this.#electionElapsed = 0;
+      if (this.#checkQuorum && !this.#quorumActive()) {
+        this.#becomeFollower(this.#term, null);
+        return;
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      this.#leadTransferee = null;
+    }
+    if (this.#heartbeatElapsed >= this.#heartbeatTimeout) {
+      this.#heartbeatElapsed = 0;
+      this.#bcastHeartbeat(this.#readOnly.lastContext());
+    }
+  }
+
+  #quorumActive(): boolean {
+    let active = 0;
+    for (let i = 0; i < this.#progress.length; i++) {
+      const pr = this.#progress[i] as Progress;
+      if (i === this.#self || pr.recentActive) active++;
+      if (i !== this.#self) pr.recentActive = false;
+    }
+    return active >= this.#quorum;
+  }
+
+  #appendData(data: readonly Uint8Array[]): void {
+    const term = this.#term;
+    let index = this.#log.lastIndex();
+    for (let i = 0; i < data.length; i++) this.#log.append({ index: ++index, term, kind: 0, data: data[i] as Uint8Array });
+    this.#afterLeaderAppend(index);
+  }
+
+  #appendEntries(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const term = this.#term;
+    let index = this.#log.lastIndex();
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      this.#log.append({ index: ++index, term, kind: e.kind, data: e.data });
+    }
+    this.#afterLeaderAppend(index);
+  }
+
+  #afterLeaderAppend(last: number): void {
+    const self = this.#progress[this.#self] as Progress;
+    self.match = last;
+    self.next = last + 1;
+    if (this.#maybeCommit()) this.#onCommit();
+    this.#bcastAppend();
+  }
+
+  /** Commits the highest index a quorum holds, but only by counting entries of the current term (Raft §5.4.2). */
+  #maybeCommit(): boolean {
+    const s = this.#matchScratch;
+    const n = s.length;
+    for (let i = 0; i < n; i++) s[i] = (this.#progress[i] as Progress).match;
+    // Insertion sort, descending: clusters are small and this runs on every acknowledgement.
+    for (let i = 1; i < n; i++) {
+      const v = s[i] as number;
+      let j = i - 1;
+      while (j >= 0 && (s[j] as number) < v) {
+        s[j + 1] = s[j] as number;
+        j--;
+      }
+      s[j + 1] = v;
+    }
+    const index = s[this.#quorum - 1] as number;
+    if (index <= this.#log.committed || this.#log.term(index) !== this.#term) return false;
+    this.#log.commitTo(index);
+    return true;
+  }
+
+  #onCommit(): void {
+    if (this.#deferredReads.length === 0) return;
+    const reads = this.#deferredReads;
+    this.#deferredReads = [];
+    for (const r of reads) this.#handleReadIndex(r.context, r.from);
+  }
+
+  #bcastAppend(): void {
+    for (let i = 0; i < this.#voters.length; i++) {
+      if (i !== this.#self) this.#sendAppends(i);
+    }
+  }
+
+  /** Sends as many appends as the follower's flow control allows (at least one, to carry the commit). */
+  #sendAppends(pos: number): void {
+    if (!this.#sendAppend(pos, true)) return;
+    const pr = this.#progress[pos] as Progress;
+    const last = this.#log.lastIndex();
+    while (pr.replicating && pr.next <= last && this.#sendAppend(pos, false)) {
+      // keep streaming within the inflight window
+    }
+  }
+
+  #sendAppend(pos: number, sendIfEmpty: boolean): boolean {
+    const pr = this.#progress[pos] as Progress;
+    if (pr.isPaused()) return false;
+    const next = pr.next;
+    const hi = Math.min(this.#log.lastIndex() + 1, next + this.#maxEntriesPerMsg);
+    if (hi <= next && !sendIfEmpty) return false;
+    const entries = hi > next ? this.#log.slice(next, hi) : NO_ENTRIES;
+    const prev = next - 1;
+    this.#send({
+      type: 'append',
+      from: this.id,
+      to: this.#voters[pos] as NodeId,
+      term: this.#term,
+      index: prev,
+      logTerm: this.#log.term(prev),
+      entries,
+      commit: this.#log.committed,
+    });
+    if (entries.length > 0) pr.sent(hi - 1);
+    else if (!pr.replicating) pr.probeSent = true;
+    return true;
+  }
+
+  #bcastHeartbeat(context: string | undefined): void {
+    const committed = this.#log.committed;
+    for (let i = 0; i < this.#voters.length; i++) {
+      if (i === this.#self) continue;
+      const to = this.#voters[i] as NodeId;
+      const commit = Math.min((this.#progress[i] as Progress).match, committed);
+      this.#send(
+        context === undefined
+          ? { type: 'heartbeat', from: this.id, to, term: this.#term, commit }
+          : { type: 'heartbeat', from: this.id, to, term: this.#term, commit, context },
+      );
+    }
+  }
+
+  #handleAppendResp(m: Message, pos: number, pr: Progress): void {
+    const index = m.index ?? 0;
+    if (m.reject === true) {
+      let hint = m.rejectHint ?? 0;
+      const hintTerm = m.hintTerm ?? 0;
+      if (hintTerm > 0) hint = this.#log.findConflictByTerm(hint, hintTerm);
+      if (pr.maybeDecrTo(index, hint)) {
+        if (pr.replicating) pr.becomeProbe();
+        this.#sendAppend(pos, true);
+      }
+      return;
+    }
+    if (!pr.maybeUpdate(index)) return;
+    if (!pr.replicating) pr.becomeReplicate();
+    else pr.freeLE(index);
+    if (this.#maybeCommit()) {
+      this.#onCommit();
+      this.#bcastAppend();
+    } else {
+      this.#sendAppends(pos);
+    }
+    const to = this.#voters[pos] as NodeId;
+    if (to === this.#leadTransferee && pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
+  }
+
+  #handleHeartbeatResp(m: Message, pos: number, pr: Progress): void {
+    pr.probeSent = false;
+    if (pr.replicating && pr.isPaused()) pr.freeFirstOne();
+    if (pr.match < this.#log.lastIndex()) this.#sendAppend(pos, true);
+    if (m.context === undefined) return;
+    const released = this.#readOnly.ack(m.context, pos, this.#quorum);
+    if (released === undefined) return;
+    for (const r of released) this.#answerRead(r.context, r.index, r.from);
+  }
+
+  #sendTimeoutNow(to: NodeId): void {
+    this.#send({ type: 'timeoutNow', from: this.id, to, term: this.#term });
+  }
+
+  // ---------------------------------------------------------------- read index
+
+  #handleReadIndex(context: string, from: NodeId): void {
+    // Until the no-op of this term commits, the leader's commit index may lag the cluster's.
+    if (this.#log.term(this.#log.committed) !== this.#term) {
+      this.#deferredReads.push({ context, from });
+      return;
+    }
+    if (this.#quorum === 1) {
+      this.#answerRead(context, this.#log.committed, from);
+      return;
+    }
+    if (this.#readOnly.add(context, this.#log.committed, from, this.#self)) this.#bcastHeartbeat(context);
+  }
+
+  #answerRead(context: string, index: number, from: NodeId): void {
+    if (from === this.id) this.#readStates.push({ index, context });
+    else this.#send({ type: 'readIndexResp', from: this.id, to: from, term: this.#term, index, context });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  #send(m: Message): void {
+    this.#msgs.push(m);
+  }
+
+  #hardChanged(): boolean {
+    const p = this.#prevHard;
+    return p.term !== this.#term || p.vote !== this.#vote || p.commit !== this.#log.committed;
+  }
+}
