@@ -1,0 +1,721 @@
+/**
+ * The Raft node driver: everything around the pure `RaftCore` that waits or touches the world.
+ * It owns the tick timer, runs the Ready cycle (persist → send → apply → advance, never two at
+ * once), batches proposals, and matches committed entries back to the promises that proposed them.
+ */
+import { RaftCore } from './core.js';
+import { DEFAULT_TIMING, type RaftTiming } from './timing.js';
+import {
+  NoLeaderError,
+  NodeClosedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftTimeoutError,
+  type DropReason,
+} from './errors.js';
+import type {
+  Entry,
+  LeadershipChange,
+  Message,
+  NodeId,
+  PersistedState,
+  RaftStorage,
+  Ready,
+  ReplicatedLog,
+  Role,
+  StateMachine,
+  Transport,
+} from './types.js';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+
+/** Options of {@link RaftNode}. */
+export interface RaftNodeOptions {
+  /** This node's id; must be one of `voters`. */
+  readonly id: NodeId;
+  /** Every voting member, this node included. */
+  readonly voters: readonly NodeId[];
+  /** Where term, vote and log survive restarts. */
+  readonly storage: RaftStorage;
+  /** How messages reach the other nodes. */
+  readonly transport: Transport;
+  /** Receives every committed entry's payload, in order. */
+  readonly stateMachine: StateMachine;
+  /** Time source for ticks and timeouts. Default {@link systemClock}. */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) source for election jitter and the proposal-matching nonce. Default `Math.random`. */
+  readonly random?: () => number;
+  /** Tick length and election/heartbeat ticks. Default {@link DEFAULT_TIMING}. */
+  readonly timing?: RaftTiming;
+  /** A proposal still unapplied after this long is rejected with {@link ProposalDroppedError}. Default 10 000 ms. */
+  readonly proposalTimeoutMs?: number;
+  /** How long `readIndex` and `transferLeadership` may take. Default: four maximal election timeouts. */
+  readonly requestTimeoutMs?: number;
+  /** Passed to the core: pre-vote before campaigning. Default: the core's. */
+  readonly preVote?: boolean;
+  /** Passed to the core: a leader steps down without a quorum. Default: the core's. */
+  readonly checkQuorum?: boolean;
+  /** Passed to the core: flow control of in-flight appends per follower. Default: the core's. */
+  readonly maxInflightMsgs?: number;
+  /** Passed to the core: the most entries in one append message. Default: the core's. */
+  readonly maxEntriesPerMsg?: number;
+}
+
+/** A snapshot of a node's state, for debugging and metrics. */
+export interface RaftNodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  /** Highest index known committed. */
+  readonly commit: number;
+  /** Highest index applied to the state machine. */
+  readonly applied: number;
+  /** Highest index in this node's log. */
+  readonly lastIndex: number;
+}
+
+/** A proposal waiting for its entry to be applied. */
+interface PendingProposal {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly deadline: number;
+  /** Core term when the proposal was handed to the core; 0 while it waits for the next flush. */
+  term: number;
+  /** Index of its entry in this node's log; 0 while unseen, -1 while a rewrite of the log is checked. */
+  index: number;
+}
+
+interface PendingRead {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+  readonly timer: TimerHandle;
+  /** The read index once the leader confirmed it, or -1 while waiting. */
+  index: number;
+}
+
+interface PendingTransfer {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+  readonly timer: TimerHandle;
+}
+
+const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
+const ENVELOPE_VERSION = 1;
+const textEncoder = new TextEncoder();
+
+/**
+ * One member of a Raft cluster (a single node is a cluster of one). See {@link ReplicatedLog} for
+ * the contract; {@link RaftNode.status} adds a debugging view.
+ */
+export class RaftNode implements ReplicatedLog {
+  readonly id: NodeId;
+  readonly #voters: readonly NodeId[];
+  readonly #storage: RaftStorage;
+  readonly #transport: Transport;
+  readonly #stateMachine: StateMachine;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #timing: RaftTiming;
+  readonly #proposalTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #coreTuning: Pick<RaftNodeOptions, 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg'>;
+
+  #core: RaftCore | undefined;
+  #state: 'new' | 'starting' | 'running' | 'closed' = 'new';
+  #closing: Promise<void> | undefined;
+  /** Why the node stopped on its own (a storage failure), for later rejections. */
+  #failure: unknown;
+
+  /** This incarnation's envelope prefix: version, origin id, nonce. Committed entries that start with it are ours. */
+  #header: Uint8Array = new Uint8Array(0);
+  #seq = 0;
+  readonly #proposals = new Map<number, PendingProposal>();
+  /** Payloads (already enveloped) waiting for the next flush; one `propose` call per macrotask. */
+  #queue: Uint8Array[] = [];
+  #queueSeqs: number[] = [];
+  #flushScheduled = false;
+  /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
+  #maxSeenIndex = 0;
+  #sweepTimer: TimerHandle | undefined;
+  #sweepAt = Infinity;
+
+  #readSeq = 0;
+  readonly #reads = new Map<string, PendingRead>();
+  readonly #transfers = new Set<PendingTransfer>();
+
+  #tickTimer: TimerHandle | undefined;
+  /** The current (or last) Ready cycle run; `close()` waits for it. */
+  #loop: Promise<void> | undefined;
+  /** Cleared synchronously when the run ends, so a kick right after never sees a stale run. */
+  #looping = false;
+  #loopScheduled = false;
+
+  #applied = 0;
+  /** Term of the last applied entry (no-ops included): a leader is complete once it equals its term. */
+  #appliedTerm = 0;
+  #role: Role = 'follower';
+  #term = 0;
+  #leader: NodeId | null = null;
+  #isLeader = false;
+  readonly #listeners = new Set<(change: LeadershipChange) => void>();
+  /** Highest index each follower acknowledged, seen on incoming append responses; picks a transfer target. */
+  readonly #match = new Map<NodeId, number>();
+
+  /** @param options - identity, collaborators and tuning; see {@link RaftNodeOptions}. */
+  constructor(options: RaftNodeOptions) {
+    if (!options.voters.includes(options.id)) throw new Error(`raft node: id ${options.id} is not among the voters`);
+    if (new Set(options.voters).size !== options.voters.length) throw new Error('raft node: voters contain duplicates');
+    if (textEncoder.encode(options.id).length > 255) throw new Error('raft node: id longer than 255 bytes');
+    this.id = options.id;
+    this.#voters = [...options.voters];
+    this.#storage = options.storage;
+    this.#transport = options.transport;
+    this.#stateMachine = options.stateMachine;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#timing = options.timing ?? DEFAULT_TIMING;
+    this.#proposalTimeoutMs = options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 8 * this.#timing.electionTicks * this.#timing.tickMs;
+    this.#coreTuning = {
+      preVote: options.preVote,
+      checkQuorum: options.checkQuorum,
+      maxInflightMsgs: options.maxInflightMsgs,
+      maxEntriesPerMsg: options.maxEntriesPerMsg,
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('raft node: start() may be called once');
+    this.#state = 'starting';
+    try {
+      const persisted = await this.#storage.load();
+      this.#header = this.#makeHeader();
+      const core = new RaftCore(
+        {
+          id: this.id,
+          voters: this.#voters,
+          electionTicks: this.#timing.electionTicks,
+          heartbeatTicks: this.#timing.heartbeatTicks,
+          random: this.#random,
+          ...definedOnly(this.#coreTuning),
+        },
+        persisted,
+      );
+      this.#core = core;
+      this.#observe();
+      await this.#replay(persisted);
+    } catch (err) {
+      if (this.#state === 'starting') this.#shutdown(new NodeClosedError('node failed to start', err));
+      throw err;
+    }
+    if (this.#state !== 'starting') throw this.#closedError(); // closed while loading or replaying
+    this.#state = 'running';
+    this.#transport.onMessage(this.#onMessage);
+    this.#armTick();
+    if (this.#voters.length === 1) {
+      // Nobody to wait for: become leader now, and let start() return a usable leader.
+      this.#core!.campaign();
+      this.#kick();
+      await this.#idle();
+    }
+  }
+
+  propose(data: Uint8Array): Promise<unknown> {
+    if (this.#state !== 'running') return Promise.reject(this.#closedError());
+    const seq = ++this.#seq;
+    const enveloped = this.#wrap(data, seq);
+    return new Promise<unknown>((resolve, reject) => {
+      const deadline = this.#clock.now() + this.#proposalTimeoutMs;
+      this.#proposals.set(seq, { resolve, reject, deadline, term: 0, index: 0 });
+      if (deadline < this.#sweepAt) this.#armSweep(deadline);
+      this.#queue.push(enveloped);
+      this.#queueSeqs.push(seq);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // A macrotask, not a microtask: callers resuming from the previous batch's resolutions
+        // get to propose again before the flush, so they share one append and one write.
+        setImmediate(this.#flush);
+      }
+    });
+  }
+
+  readIndex(): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(this.#closedError());
+    const core = this.#core!;
+    if (core.status().leader === null) return Promise.reject(new NoLeaderError('no leader to confirm a read'));
+    const context = `${this.id}/${++this.#readSeq}`;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => {
+        if (this.#reads.delete(context)) reject(new RaftTimeoutError('readIndex', this.#requestTimeoutMs));
+      }, this.#requestTimeoutMs);
+      this.#reads.set(context, { resolve, reject, timer, index: -1 });
+      core.readIndex(context);
+      this.#kick();
+    });
+  }
+
+  isLeader(): boolean {
+    return this.#isLeader;
+  }
+
+  leader(): NodeId | null {
+    return this.#leader;
+  }
+
+  onLeadership(listener: (change: LeadershipChange) => void): () => void {
+    // Wrapped so that subscribing the same function twice gives two independent subscriptions.
+    const entry = (change: LeadershipChange): void => listener(change);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  transferLeadership(to?: NodeId): Promise<void> {
+    if (this.#state !== 'running') return Promise.reject(this.#closedError());
+    if (to !== undefined && !this.#voters.includes(to)) return Promise.reject(new Error(`raft node: ${to} is not a voter`));
+    if (this.#role !== 'leader') {
+      // Nothing to hand over from here; fine if the requested target already leads.
+      if (to === undefined || to === this.#leader) return Promise.resolve();
+      return Promise.reject(new NotLeaderError(this.#leader));
+    }
+    const target = to ?? this.#mostCaughtUpFollower();
+    if (target === undefined || target === this.id) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const transfer: PendingTransfer = {
+        resolve,
+        reject,
+        timer: this.#clock.setTimeout(() => {
+          if (this.#transfers.delete(transfer)) reject(new RaftTimeoutError('transferLeadership', this.#requestTimeoutMs));
+        }, this.#requestTimeoutMs),
+      };
+      this.#transfers.add(transfer);
+      this.#core!.transferLeadership(target);
+      this.#kick();
+    });
+  }
+
+  /** A snapshot of the node's state; zeros before `start()`, no role or leader after `close()`. */
+  status(): RaftNodeStatus {
+    const core = this.#core;
+    if (core === undefined) {
+      return { id: this.id, role: 'follower', term: 0, leader: null, commit: 0, applied: 0, lastIndex: 0 };
+    }
+    const s = core.status();
+    // A closed node leads nothing, whatever its frozen core last believed.
+    const closed = this.#state === 'closed';
+    return {
+      id: this.id,
+      role: closed ? 'follower' : s.role,
+      term: s.term,
+      leader: closed ? null : s.leader,
+      commit: s.commit,
+      applied: this.#applied,
+      lastIndex: s.lastIndex,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#shutdown(new NodeClosedError());
+    // Let a Ready cycle that is mid-write finish before the store goes away.
+    await this.#loop;
+    await this.#transport.close();
+    await this.#storage.close();
+  }
+
+  // ---- the Ready cycle -------------------------------------------------------------------
+
+  /** Schedules a Ready cycle; steps and ticks of the same synchronous burst share it. */
+  #kick(): void {
+    if (this.#looping || this.#loopScheduled) return;
+    this.#loopScheduled = true;
+    queueMicrotask(this.#startLoop);
+  }
+
+  readonly #startLoop = (): void => {
+    this.#loopScheduled = false;
+    if (this.#looping || this.#core === undefined || this.#state === 'closed') return;
+    if (!this.#core.hasReady()) return;
+    this.#looping = true;
+    this.#loop = this.#runLoop();
+  };
+
+  async #runLoop(): Promise<void> {
+    const core = this.#core!;
+    try {
+      while (this.#state !== 'closed' && core.hasReady()) {
+        const rd = core.ready();
+        if (rd.entries.length > 0 && this.#proposals.size > 0) this.#trackOwnEntries(rd.entries);
+        if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
+        if (this.#stopped()) return; // closed while persisting: nothing may leave after close()
+        if (rd.messages.length > 0) this.#transport.send(rd.messages);
+        if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
+        if (rd.readStates.length > 0) this.#recordReadStates(rd);
+        core.advance(rd);
+        this.#observe();
+      }
+    } catch (err) {
+      // A failed write leaves memory ahead of disk: carrying on could break a promise made to a
+      // peer, so the node stops and everything waiting learns why.
+      this.#shutdown(new NodeClosedError('node stopped after a storage failure', err));
+      void this.#transport.close();
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  /** Resolves when no Ready cycle is running or scheduled. */
+  async #idle(): Promise<void> {
+    for (;;) {
+      if (this.#looping) await this.#loop;
+      else if (this.#loopScheduled) await Promise.resolve();
+      else return;
+    }
+  }
+
+  #applyAll(entries: readonly Entry[]): void {
+    const header = this.#header;
+    const mine = this.#proposals.size > 0;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      this.#applied = entry.index;
+      this.#appliedTerm = entry.term;
+      const data = entry.data;
+      // Empty data is a leader's no-op; kind 1 is reserved for membership changes.
+      if (entry.kind !== 0 || data.length === 0) continue;
+      const offset = payloadOffset(data);
+      let result: unknown;
+      let threw = false;
+      try {
+        result = this.#stateMachine.apply(data.subarray(offset), entry.index, entry.term);
+      } catch (err) {
+        // Deterministic apply throws on every replica alike; only the proposer hears about it.
+        result = err;
+        threw = true;
+      }
+      if (!mine || !hasPrefix(data, header)) continue;
+      const seq = readSeq(data, header.length);
+      const pending = this.#proposals.get(seq);
+      if (pending === undefined) continue;
+      this.#proposals.delete(seq);
+      if (threw) pending.reject(result);
+      else pending.resolve(result);
+    }
+  }
+
+  /**
+   * Notes where our proposals landed in the log, and rejects those a rewrite of the log's tail
+   * removed (a new leader overwrote them: they will never commit).
+   */
+  #trackOwnEntries(entries: readonly Entry[]): void {
+    const first = entries[0]!.index;
+    const rewrite = first <= this.#maxSeenIndex;
+    if (rewrite) {
+      for (const p of this.#proposals.values()) if (p.index >= first) p.index = -1;
+    }
+    const header = this.#header;
+    for (let i = 0; i < entries.length; i++) {
+      const data = entries[i]!.data;
+      if (data.length <= header.length || !hasPrefix(data, header)) continue;
+      const p = this.#proposals.get(readSeq(data, header.length));
+      if (p === undefined) continue;
+      p.index = entries[i]!.index;
+      if (p.index > this.#maxSeenIndex) this.#maxSeenIndex = p.index;
+    }
+    if (rewrite) this.#dropWhere((p) => p.index === -1, 'overwritten');
+  }
+
+  #recordReadStates(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const read = this.#reads.get(rs.context);
+      if (read !== undefined && read.index < 0) read.index = rs.index;
+    }
+  }
+
+  /** Re-reads role, leader and term after a cycle; settles reads and transfers; tells listeners. */
+  #observe(): void {
+    const s = this.#core!.status();
+    const termChanged = s.term !== this.#term;
+    const leaderChanged = s.leader !== this.#leader;
+    this.#role = s.role;
+    this.#term = s.term;
+    this.#leader = s.leader;
+    const isLeader = this.#state !== 'closed' && s.role === 'leader' && this.#appliedTerm === s.term;
+    if (termChanged) this.#dropWhere((p) => p.index === 0 && p.term !== 0 && p.term < s.term, 'leader-changed');
+    if (this.#reads.size > 0) this.#settleReads(leaderChanged);
+    if (this.#transfers.size > 0 && s.leader !== null && s.leader !== this.id) {
+      for (const t of this.#transfers) {
+        this.#clock.clearTimeout(t.timer);
+        t.resolve();
+      }
+      this.#transfers.clear();
+    }
+    if (termChanged || leaderChanged || isLeader !== this.#isLeader) {
+      this.#isLeader = isLeader;
+      if (leaderChanged || termChanged) this.#match.clear();
+      this.#emit({ isLeader, leader: s.leader, term: s.term });
+    }
+  }
+
+  #settleReads(leaderChanged: boolean): void {
+    for (const [context, read] of this.#reads) {
+      if (read.index >= 0 && read.index <= this.#applied) {
+        this.#reads.delete(context);
+        this.#clock.clearTimeout(read.timer);
+        read.resolve();
+      } else if (read.index < 0 && leaderChanged && this.#leader !== null) {
+        // The request may have died with the old leader; asking the new one is harmless.
+        this.#core!.readIndex(context);
+        this.#kick();
+      }
+    }
+  }
+
+  #emit(change: LeadershipChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        // A listener's bug must not wedge consensus; report it out of band.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------
+
+  readonly #onMessage = (message: Message): void => {
+    if (this.#state !== 'running') return;
+    if (message.type === 'appendResp' && message.reject !== true && message.index !== undefined) {
+      const prev = this.#match.get(message.from) ?? 0;
+      if (message.index > prev) this.#match.set(message.from, message.index);
+    }
+    this.#core!.step(message);
+    this.#kick();
+  };
+
+  readonly #onTick = (): void => {
+    if (this.#state !== 'running') return;
+    this.#armTick();
+    this.#core!.tick();
+    this.#kick();
+  };
+
+  #armTick(): void {
+    this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#timing.tickMs);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#state !== 'running' || this.#queue.length === 0) return;
+    const batch = this.#queue;
+    const seqs = this.#queueSeqs;
+    this.#queue = [];
+    this.#queueSeqs = [];
+    const core = this.#core!;
+    if (!core.propose(batch)) {
+      // Refused outright: either nobody leads, or this leader is handing over to another node.
+      const leaderless = core.status().leader === null;
+      for (const seq of seqs) {
+        const p = this.#proposals.get(seq);
+        if (p === undefined) continue;
+        this.#proposals.delete(seq);
+        p.reject(leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'));
+      }
+      return;
+    }
+    const term = core.status().term;
+    for (const seq of seqs) {
+      const p = this.#proposals.get(seq);
+      if (p !== undefined) p.term = term;
+    }
+    this.#kick();
+  };
+
+  // ---- timeouts and shutdown -------------------------------------------------------------
+
+  #armSweep(at: number): void {
+    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
+    this.#sweepAt = at;
+    this.#sweepTimer = this.#clock.setTimeout(this.#sweep, Math.max(0, at - this.#clock.now()));
+  }
+
+  /** One timer for all proposals: they are kept in proposal order, so expired ones lead the map. */
+  readonly #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Infinity;
+    const now = this.#clock.now();
+    for (const [seq, p] of this.#proposals) {
+      if (p.deadline > now) {
+        this.#armSweep(p.deadline);
+        return;
+      }
+      this.#proposals.delete(seq);
+      p.reject(new ProposalDroppedError('timeout'));
+    }
+  };
+
+  #dropWhere(predicate: (p: PendingProposal) => boolean, reason: DropReason): void {
+    for (const [seq, p] of this.#proposals) {
+      if (!predicate(p)) continue;
+      this.#proposals.delete(seq);
+      p.reject(new ProposalDroppedError(reason));
+    }
+  }
+
+  #shutdown(error: NodeClosedError): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#failure = error.cause;
+    if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer);
+    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
+    this.#tickTimer = undefined;
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Infinity;
+    this.#queue = [];
+    this.#queueSeqs = [];
+    for (const p of this.#proposals.values()) p.reject(error);
+    this.#proposals.clear();
+    for (const r of this.#reads.values()) {
+      this.#clock.clearTimeout(r.timer);
+      r.reject(error);
+    }
+    this.#reads.clear();
+    for (const t of this.#transfers) {
+      this.#clock.clearTimeout(t.timer);
+      t.reject(error);
+    }
+    this.#transfers.clear();
+    if (this.#isLeader || this.#leader !== null) {
+      this.#isLeader = false;
+      this.#leader = null;
+      this.#emit({ isLeader: false, leader: null, term: this.#term });
+    }
+  }
+
+  /** A method, not a field read: the state changes across awaits, which narrowing cannot see. */
+  #stopped(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #closedError(): NodeClosedError {
+    if (this.#state === 'new' || this.#state === 'starting') return new NodeClosedError('node is not started');
+    if (this.#closing !== undefined) return new NodeClosedError();
+    return this.#failure === undefined ? new NodeClosedError() : new NodeClosedError('node stopped after a storage failure', this.#failure);
+  }
+
+  // ---- start-up helpers ------------------------------------------------------------------
+
+  /**
+   * Brings the state machine up to the persisted commit index before the node joins: entries the
+   * core already counts as applied are fed directly, the rest flow through ordinary Ready cycles.
+   */
+  async #replay(persisted: PersistedState): Promise<void> {
+    const core = this.#core!;
+    const commit = Math.min(persisted.hardState.commit, persisted.entries.length);
+    const coreApplied = Math.min(core.status().applied, commit);
+    if (coreApplied > 0) this.#applyAll(persisted.entries.slice(0, coreApplied));
+    while (this.#state === 'starting' && this.#applied < commit && core.hasReady()) {
+      const rd = core.ready();
+      if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
+      if (rd.messages.length > 0) this.#transport.send(rd.messages);
+      if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
+      core.advance(rd);
+    }
+    this.#observe();
+  }
+
+  #makeHeader(): Uint8Array {
+    const id = textEncoder.encode(this.id);
+    // The nonce tells this incarnation's proposals from a previous run's, whose sequence
+    // numbers restarted at 1 and may still be in the log.
+    const nonce = (Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now()) >>> 0;
+    const header = new Uint8Array(2 + id.length + 4);
+    header[0] = ENVELOPE_VERSION;
+    header[1] = id.length;
+    header.set(id, 2);
+    new DataView(header.buffer).setUint32(2 + id.length, nonce);
+    return header;
+  }
+
+  /** Envelope: header (version, origin id, nonce), varint sequence, then the payload. */
+  #wrap(data: Uint8Array, seq: number): Uint8Array {
+    const header = this.#header;
+    const seqLen = varintLength(seq);
+    const out = new Uint8Array(header.length + seqLen + data.length);
+    out.set(header, 0);
+    let pos = header.length;
+    let v = seq;
+    while (v >= 0x80) {
+      out[pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    out[pos++] = v;
+    out.set(data, pos);
+    return out;
+  }
+
+  #mostCaughtUpFollower(): NodeId | undefined {
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const voter of this.#voters) {
+      if (voter === this.id) continue;
+      const match = this.#match.get(voter) ?? 0;
+      if (match > bestMatch) {
+        best = voter;
+        bestMatch = match;
+      }
+    }
+    return best;
+  }
+}
+
+/** Where the payload starts inside an envelope written by any node. */
+function payloadOffset(data: Uint8Array): number {
+  if (data[0] !== ENVELOPE_VERSION) throw new Error(`raft node: committed entry has unknown envelope version ${String(data[0])}`);
+  let pos = 2 + data[1]! + 4;
+  while (data[pos]! >= 0x80) pos++;
+  return pos + 1;
+}
+
+function hasPrefix(data: Uint8Array, prefix: Uint8Array): boolean {
+  // Compared from the end: the nonce differs first between incarnations and ids share prefixes.
+  for (let i = prefix.length - 1; i >= 0; i--) if (data[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Arithmetic rather than bit operations: a long-lived node passes 2^32 proposals. */
+function readSeq(data: Uint8Array, pos: number): number {
+  let result = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = data[pos++];
+    if (byte === undefined) return -1;
+    result += (byte & 0x7f) * scale;
+    if (byte < 0x80) return result;
+    scale *= 0x80;
+  }
+}
+
+function varintLength(v: number): number {
+  let len = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    len++;
+  }
+  return len;
+}
+
+/** Drops `undefined` fields so the core's own defaults apply (exactOptionalPropertyTypes-safe). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] !== undefined) out[key] = o[key];
+  return out;
+}
