@@ -1,58 +1,107 @@
 /**
- * The binary layout of Raft state inside a key-value store. Keys are fixed-width so that the
- * store's lexicographic order is log order; values are compact so one `save` stays cheap.
+ * The binary layout of Raft state inside a key-value store.
+ *
+ * The log is stored as *runs*: each `save` writes its entries as one value under one key, so a
+ * batch of a thousand proposals costs one put, not a thousand. A run's key holds its first and
+ * last index as fixed-width big-endian numbers, so the store's lexicographic order is log order
+ * and the whole run index can be rebuilt from keys alone.
  */
 import type { Entry, EntryKind, HardState } from '../raft/types.js';
 
-/** Prefix byte of an entry key (`'e'`); followed by the index as 8 big-endian bytes. */
-const ENTRY_PREFIX = 0x65;
-/** The one key that holds the hard state (`'h'`); sorts outside the entry range. */
+/** Prefix byte of a run key (`'r'`); followed by first and last index, 8 big-endian bytes each. */
+const RUN_PREFIX = 0x72;
+/** Length of a run key. */
+const RUN_KEY_LENGTH = 17;
+/** The one key that holds the hard state (`'h'`); sorts outside the run range. */
 export const HARD_STATE_KEY: Uint8Array = Uint8Array.of(0x68);
-/** Inclusive lower bound of every entry key. */
-export const ENTRY_KEY_MIN: Uint8Array = Uint8Array.of(ENTRY_PREFIX);
-/** Exclusive upper bound of every entry key. */
-export const ENTRY_KEY_MAX: Uint8Array = Uint8Array.of(ENTRY_PREFIX + 1);
+/** Inclusive lower bound of every run key. */
+export const RUN_KEY_MIN: Uint8Array = Uint8Array.of(RUN_PREFIX);
+/** Exclusive upper bound of every run key. */
+export const RUN_KEY_MAX: Uint8Array = Uint8Array.of(RUN_PREFIX + 1);
 
 const HARD_STATE_VERSION = 1;
 const TWO_POW_32 = 0x1_0000_0000;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The key of the entry at `index` (a safe integer ≥ 0). */
-export function entryKey(index: number): Uint8Array {
-  const key = new Uint8Array(9);
-  key[0] = ENTRY_PREFIX;
-  writeU32(key, 1, Math.floor(index / TWO_POW_32));
-  writeU32(key, 5, index >>> 0);
+/** The index range a run key covers. */
+export interface RunBounds {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** The key of the run holding entries `first..last` (safe integers, `1 <= first <= last`). */
+export function runKey(first: number, last: number): Uint8Array {
+  const key = new Uint8Array(RUN_KEY_LENGTH);
+  key[0] = RUN_PREFIX;
+  writeU64(key, 1, first);
+  writeU64(key, 9, last);
   return key;
 }
 
-/** The index stored in an entry key produced by {@link entryKey}. */
-export function entryKeyIndex(key: Uint8Array): number {
-  if (key.length !== 9 || key[0] !== ENTRY_PREFIX) throw new Error('storage: not an entry key');
-  return readU32(key, 1) * TWO_POW_32 + readU32(key, 5);
+/** The bounds stored in a key produced by {@link runKey}. */
+export function parseRunKey(key: Uint8Array): RunBounds {
+  if (key.length !== RUN_KEY_LENGTH || key[0] !== RUN_PREFIX) throw new Error('storage: not a run key');
+  const first = readU64(key, 1);
+  const last = readU64(key, 9);
+  if (first < 1 || last < first) throw new Error(`storage: corrupt run key ${first}..${last}`);
+  return { first, last };
 }
 
-/** Encodes an entry's term, kind and data; the index lives in the key. */
-export function encodeEntryValue(entry: Entry): Uint8Array {
-  const termLen = varintLength(entry.term);
-  const out = new Uint8Array(termLen + 1 + entry.data.length);
-  writeVarint(out, 0, entry.term);
-  out[termLen] = entry.kind;
-  out.set(entry.data, termLen + 1);
+/** Encodes consecutive entries as one value: per entry its term, kind, data length and data. */
+export function encodeRun(entries: readonly Entry[]): Uint8Array {
+  let size = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    size += varintLength(e.term) + 1 + varintLength(e.data.length) + e.data.length;
+  }
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    pos = writeVarint(out, pos, e.term);
+    out[pos++] = e.kind;
+    pos = writeVarint(out, pos, e.data.length);
+    out.set(e.data, pos);
+    pos += e.data.length;
+  }
   return out;
 }
 
 /**
- * Decodes an entry value. `data` is copied into a plain Uint8Array: callers must never alias the
- * store's buffer, and `Buffer#slice` (what classic-level hands back) would not copy.
+ * Decodes a run value into `out`, entries numbered from `first`; returns how many it found. The
+ * bytes are copied once into a private buffer that the entries' `data` views share: callers never
+ * alias the store's buffer (and `Buffer#slice`, which classic-level's values have, would not copy).
  */
-export function decodeEntryValue(index: number, value: Uint8Array): Entry {
+export function decodeRun(first: number, value: Uint8Array, out: Entry[]): number {
+  const bytes = new Uint8Array(value);
   const cursor = { pos: 0 };
-  const term = readVarint(value, cursor);
-  const kind = value[cursor.pos];
-  if (kind !== 0 && kind !== 1) throw new Error(`storage: corrupt entry ${index} (kind ${String(kind)})`);
-  return { index, term, kind: kind as EntryKind, data: new Uint8Array(value.subarray(cursor.pos + 1)) };
+  let index = first;
+  while (cursor.pos < bytes.length) {
+    const term = readVarint(bytes, cursor);
+    const kind = bytes[cursor.pos++];
+    if (kind !== 0 && kind !== 1) throw new Error(`storage: corrupt entry ${index} (kind ${String(kind)})`);
+    const length = readVarint(bytes, cursor);
+    const end = cursor.pos + length;
+    if (end > bytes.length) throw new Error(`storage: corrupt entry ${index} (truncated data)`);
+    out.push({ index, term, kind: kind as EntryKind, data: bytes.subarray(cursor.pos, end) });
+    cursor.pos = end;
+    index++;
+  }
+  return index - first;
+}
+
+/** Byte length of the first `count` entries of a run value: a run's prefix is itself a valid run. */
+export function runPrefixLength(value: Uint8Array, count: number): number {
+  const cursor = { pos: 0 };
+  for (let i = 0; i < count; i++) {
+    readVarint(value, cursor);
+    cursor.pos++;
+    const length = readVarint(value, cursor);
+    cursor.pos += length;
+    if (cursor.pos > value.length) throw new Error('storage: run shorter than expected');
+  }
+  return cursor.pos;
 }
 
 /** Encodes a hard state: version, term, commit, then the vote (absent or UTF-8). */
@@ -79,6 +128,15 @@ export function decodeHardState(value: Uint8Array): HardState {
   if (hasVote !== 0 && hasVote !== 1) throw new Error('storage: corrupt hard state');
   const vote = hasVote === 1 ? textDecoder.decode(value.subarray(cursor.pos + 1)) : null;
   return { term, vote, commit };
+}
+
+function writeU64(buf: Uint8Array, pos: number, v: number): void {
+  writeU32(buf, pos, Math.floor(v / TWO_POW_32));
+  writeU32(buf, pos + 4, v >>> 0);
+}
+
+function readU64(buf: Uint8Array, pos: number): number {
+  return readU32(buf, pos) * TWO_POW_32 + readU32(buf, pos + 4);
 }
 
 function writeU32(buf: Uint8Array, pos: number, v: number): void {

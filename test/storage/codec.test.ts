@@ -1,12 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Entry } from '../../src/raft/types.js';
 import {
-  decodeEntryValue,
   decodeHardState,
-  encodeEntryValue,
+  decodeRun,
   encodeHardState,
-  entryKey,
-  entryKeyIndex,
+  encodeRun,
+  parseRunKey,
+  runKey,
+  runPrefixLength,
 } from '../../src/storage/codec.js';
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -15,23 +17,42 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+const enc = new TextEncoder();
+
 describe('storage codec', () => {
-  test('entry keys sort in index order, including across the 32-bit boundary', () => {
-    const indexes = [1, 2, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER];
-    const keys = indexes.map(entryKey);
+  test('run keys sort in index order, including across the 32-bit boundary', () => {
+    const starts = [1, 2, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER - 1];
+    const keys = starts.map((s) => runKey(s, s + 1));
     const sorted = [...keys].sort(compareBytes);
-    assert.deepEqual(sorted.map(entryKeyIndex), indexes);
+    assert.deepEqual(sorted.map(parseRunKey), starts.map((s) => ({ first: s, last: s + 1 })));
   });
 
-  test('entry values round-trip term, kind and data', () => {
-    const cases = [
-      { index: 1, term: 1, kind: 0 as const, data: new Uint8Array() },
-      { index: 7, term: 300, kind: 1 as const, data: Uint8Array.of(0, 1, 2, 255) },
-      { index: 9, term: 2 ** 40 + 3, kind: 0 as const, data: new TextEncoder().encode('héllo') },
+  test('runs round-trip term, kind and data of every entry', () => {
+    const entries: Entry[] = [
+      { index: 7, term: 1, kind: 0, data: new Uint8Array() },
+      { index: 8, term: 300, kind: 1, data: Uint8Array.of(0, 1, 2, 255) },
+      { index: 9, term: 2 ** 40 + 3, kind: 0, data: enc.encode('héllo'.repeat(100)) },
     ];
-    for (const entry of cases) {
-      assert.deepEqual(decodeEntryValue(entry.index, encodeEntryValue(entry)), entry);
-    }
+    const out: Entry[] = [];
+    assert.equal(decodeRun(7, encodeRun(entries), out), 3);
+    assert.deepEqual(out, entries);
+  });
+
+  test('decoded data never aliases the stored bytes', () => {
+    const value = encodeRun([{ index: 1, term: 1, kind: 0, data: Uint8Array.of(5) }]);
+    const out: Entry[] = [];
+    decodeRun(1, value, out);
+    value.fill(0);
+    assert.deepEqual(out[0]!.data, Uint8Array.of(5));
+  });
+
+  test('a run prefix is itself a valid run', () => {
+    const entries: Entry[] = [1, 2, 3, 4].map((i) => ({ index: i, term: i * 1000, kind: 0, data: enc.encode(`e${i}`.repeat(i * 50)) }));
+    const value = encodeRun(entries);
+    const out: Entry[] = [];
+    decodeRun(1, value.subarray(0, runPrefixLength(value, 2)), out);
+    assert.deepEqual(out, entries.slice(0, 2));
+    assert.equal(runPrefixLength(value, 4), value.length);
   });
 
   test('hard state round-trips, with and without a vote', () => {
@@ -46,8 +67,10 @@ describe('storage codec', () => {
 
   test('corrupt values are rejected, not misread', () => {
     assert.throws(() => decodeHardState(Uint8Array.of(9, 1, 1, 0)), /version/);
-    assert.throws(() => decodeEntryValue(1, Uint8Array.of(1, 7)), /corrupt/);
-    assert.throws(() => decodeEntryValue(1, Uint8Array.of(0x80)), /varint/);
-    assert.throws(() => entryKeyIndex(Uint8Array.of(0x68)), /entry key/);
+    assert.throws(() => decodeRun(1, Uint8Array.of(1, 7, 0), []), /corrupt/);
+    assert.throws(() => decodeRun(1, Uint8Array.of(1, 0, 5, 1), []), /truncated/);
+    assert.throws(() => decodeRun(1, Uint8Array.of(0x80), []), /varint/);
+    assert.throws(() => parseRunKey(Uint8Array.of(0x68)), /run key/);
+    assert.throws(() => parseRunKey(runKey(5, 4)), /corrupt/);
   });
 });

@@ -9,6 +9,7 @@ import type { Entry, RaftStorage } from '../../src/raft/types.js';
 import { createLevelStorage, openDiskStorage, openMemoryStorage } from '../../src/storage/index.js';
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 function entry(index: number, term: number, text = `e${index}t${term}`): Entry {
   return { index, term, kind: 0, data: enc.encode(text) };
 }
@@ -82,6 +83,19 @@ for (const backend of backends) {
       await storage.close();
     });
 
+    test('a rewrite across several saved batches keeps the live prefix of the batch it cuts', async () => {
+      const { storage } = await backend.open();
+      await storage.load();
+      for (const [from, to] of [[1, 2], [3, 4], [5, 6], [7, 7]] as const) await storage.save(undefined, range(from, to, 1));
+      await storage.save(undefined, [entry(4, 2)]); // cuts [3, 4] in the middle, drops [5, 6] and [7]
+      assert.deepEqual((await storage.load()).entries, [...range(1, 3, 1), entry(4, 2)]);
+      await storage.save(undefined, [entry(3, 3), entry(4, 3)]); // starts exactly at a batch boundary
+      assert.deepEqual((await storage.load()).entries, [...range(1, 2, 1), ...range(3, 4, 3)]);
+      await storage.save(undefined, [entry(1, 4)]); // rewrites everything
+      assert.deepEqual((await storage.load()).entries, [entry(1, 4)]);
+      await storage.close();
+    });
+
     test('a save that would leave a gap is refused and stores nothing', async () => {
       const { storage } = await backend.open();
       await storage.load();
@@ -120,6 +134,20 @@ describe('createLevelStorage', () => {
     assert.deepEqual(await storage.load(), { hardState: { term: 1, vote: 'x', commit: 1 }, entries: range(1, 2, 1) });
     await storage.close();
     assert.equal(db.status, 'open');
+    await db.close();
+  });
+
+  test('a rewritten tail leaves no stale entry in the store', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    const storage = createLevelStorage(db, { closeDatabase: false });
+    await storage.save({ term: 1, vote: null, commit: 0 }, range(1, 4, 1));
+    await storage.save(undefined, range(5, 8, 1));
+    await storage.save(undefined, [entry(3, 2)]);
+    const stored: string[] = [];
+    for await (const value of db.values()) stored.push(dec.decode(value));
+    const all = stored.join('|');
+    for (const stale of ['e4t1', 'e5t1', 'e8t1']) assert.ok(!all.includes(stale), `${stale} still stored`);
+    assert.ok(all.includes('e3t2') && all.includes('e2t1'));
     await db.close();
   });
 
