@@ -1,0 +1,145 @@
+/**
+ * Job definitions inside the state: the sanity check `apply` makes before it stores one (the
+ * full validation happens before proposing; this only keeps a replica from holding something it
+ * cannot schedule), identity for idempotent creates, and storing a definition into a record.
+ */
+import { validateCron, validateTimezone } from '../cron.js';
+import type { JobDefinition } from './commands.js';
+import { definitionBytes } from './estimate.js';
+import { frozenCopy, jsonEqual } from './json.js';
+import { sameOptions } from './intern.js';
+import { CronSchedule, JobRecord } from './records.js';
+import { firstOccurrence } from './schedule.js';
+import type { Store } from './store.js';
+
+const OVERLAPS: ReadonlySet<string> = new Set(['skip', 'allow', 'queue-one']);
+const CATCH_UPS: ReadonlySet<string> = new Set(['fire-once', 'fire-all', 'skip']);
+
+function finite(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function optionalFinite(value: unknown): boolean {
+  return value === undefined || finite(value);
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
+}
+
+/** What is wrong with `def` for the state machine, or `undefined` when it can be stored. */
+export function definitionProblem(def: JobDefinition): string | undefined {
+  if (typeof def !== 'object' || def === null) return 'the definition is not an object';
+  if (typeof def.id !== 'string' || def.id.length === 0) return 'id: must be a non-empty string';
+  if (def.kind === 'once') {
+    if (!finite(def.at)) return 'at: a one-shot job needs a time';
+  } else if (def.kind === 'cron') {
+    if (typeof def.cron !== 'string') return 'cron: a cron job needs an expression';
+    try {
+      validateCron(def.cron);
+      if (def.timezone !== undefined) validateTimezone(def.timezone);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    if (!optionalFinite(def.startAt) || !optionalFinite(def.endAt)) return 'startAt/endAt: must be times';
+  } else return 'kind: must be once or cron';
+  if (!optionalString(def.handler) || !optionalString(def.webhook)) return 'handler/webhook: must be strings';
+  if (!Number.isInteger(def.maxAttempts) || def.maxAttempts < 1) return 'maxAttempts: must be a whole number of at least 1';
+  const b = def.backoff;
+  if (typeof b !== 'object' || b === null || !finite(b.initialMs) || !finite(b.factor) || !finite(b.maxMs) || !finite(b.jitter)) {
+    return 'backoff: initialMs, factor, maxMs and jitter must be numbers';
+  }
+  if (!finite(def.timeoutMs) || def.timeoutMs < 0) return 'timeoutMs: must be a duration';
+  if (!finite(def.catchUpWindowMs) || def.catchUpWindowMs < 0) return 'catchUpWindowMs: must be a duration';
+  if (!OVERLAPS.has(def.overlap)) return 'overlap: must be skip, allow or queue-one';
+  if (!CATCH_UPS.has(def.catchUp)) return 'catchUp: must be fire-once, fire-all or skip';
+  return undefined;
+}
+
+/** Whether the job's current definition is `def` (payload compared by value, key order aside). */
+export function sameDefinition(job: JobRecord, def: JobDefinition): boolean {
+  const cron = job.cron;
+  if (def.kind === 'cron') {
+    if (
+      cron === undefined ||
+      cron.cron !== def.cron ||
+      cron.timezone !== def.timezone ||
+      cron.startAt !== def.startAt ||
+      cron.endAt !== def.endAt ||
+      def.at !== undefined
+    ) {
+      return false;
+    }
+  } else if (cron !== undefined || job.at !== def.at) return false;
+  return job.handler === def.handler && job.webhook === def.webhook && sameOptions(job.opts, def) && jsonEqual(job.payload, def.payload);
+}
+
+/** A private copy of the payload: frozen, so views can share it. */
+function ownPayload(def: JobDefinition): JobDefinition['payload'] {
+  return def.payload === undefined ? undefined : frozenCopy(def.payload);
+}
+
+function cronOf(store: Store, def: JobDefinition): CronSchedule | undefined {
+  if (def.kind !== 'cron') return undefined;
+  return new CronSchedule(store.strings.intern(def.cron as string), store.strings.intern(def.timezone), def.startAt, def.endAt);
+}
+
+/**
+ * A new record for `def` (not yet inserted), pending, with its first occurrence: `at` for a
+ * one-shot, the first at or after max(startAt, now) for a cron job. `undefined` when the payload
+ * is refused.
+ */
+export function newRecord(store: Store, def: JobDefinition, now: number): JobRecord | undefined {
+  const bytes = definitionBytes(def);
+  if (bytes < 0) return undefined;
+  const cron = cronOf(store, def);
+  const s = store.strings;
+  const job = new JobRecord(
+    def.id,
+    def.kind === 'once' ? def.at : undefined,
+    cron,
+    s.intern(def.handler),
+    s.intern(def.webhook),
+    ownPayload(def),
+    store.options.acquire(def),
+    now,
+    cron === undefined ? def.at : firstOccurrence(cron, now),
+  );
+  job.bytes = bytes;
+  return job;
+}
+
+/**
+ * Replaces the job's definition in place (its schedule is the caller's business). Returns false,
+ * changing nothing, when the payload is refused.
+ */
+export function replaceDefinition(store: Store, job: JobRecord, def: JobDefinition): boolean {
+  const bytes = definitionBytes(def);
+  if (bytes < 0) return false;
+  const s = store.strings;
+  const old = store.options;
+  const opts = old.acquire(def);
+  old.release(job.opts);
+  store.addBytes(job, bytes - currentDefinitionBytes(job));
+  job.opts = opts;
+  job.at = def.kind === 'once' ? def.at : undefined;
+  job.cron = cronOf(store, def);
+  job.handler = s.intern(def.handler);
+  job.webhook = s.intern(def.webhook);
+  job.payload = ownPayload(def);
+  return true;
+}
+
+/** The definition share of the job's memory estimate, as {@link definitionBytes} computed it. */
+function currentDefinitionBytes(job: JobRecord): number {
+  const cron = job.cron;
+  return definitionBytes({
+    id: job.id,
+    kind: cron === undefined ? 'once' : 'cron',
+    cron: cron?.cron,
+    timezone: cron?.timezone,
+    handler: job.handler,
+    webhook: job.webhook,
+    payload: job.payload,
+  } as JobDefinition);
+}
