@@ -30,6 +30,17 @@ export interface LeaderChange {
 /** Payload of `job:deleted`. */
 export interface JobDeleted {
   readonly jobId: string;
+  /** `deleted` by `scheduler.delete`, `pruned` by history retention (a finished job past it). */
+  readonly reason: 'deleted' | 'pruned';
+}
+
+/** Payload of `occurrence:skipped` and `occurrence:missed`. */
+export interface OccurrenceEvent extends SkippedOccurrence {
+  /**
+   * How many occurrences this event stands for: 1, except after a long outage, when the last
+   * event of a catch-up carries the ones counted beyond what is recorded one by one.
+   */
+  readonly count: number;
 }
 
 /**
@@ -50,9 +61,9 @@ export interface SchedulerEvents {
   /** An attempt was aborted because its job was cancelled or deleted. */
   'execution:cancelled': [execution: Execution];
   /** An occurrence did not run because of the overlap or catch-up policy. */
-  'occurrence:skipped': [occurrence: SkippedOccurrence];
+  'occurrence:skipped': [occurrence: OccurrenceEvent];
   /** An occurrence fell due while no node could fire it. */
-  'occurrence:missed': [occurrence: SkippedOccurrence];
+  'occurrence:missed': [occurrence: OccurrenceEvent];
   /** A job was created. */
   'job:created': [job: Job];
   /** A job's definition was changed by `update`. */

@@ -21,6 +21,8 @@ export interface DecideContext {
   readonly inProgressTimeoutMs: number;
   /** Whether this node still runs `executionId` (an attempt orphaned by a crash is not). */
   isRunningLocally(executionId: string): boolean;
+  /** Uniform draws in [0, 1) for the jitter of retries that `decide` plans. */
+  random?(): number;
 }
 
 /** The part of the scheduler state the loop reads. */
@@ -41,6 +43,8 @@ export interface LeaderLoopOptions {
   /** Proposes one command through the log and resolves once it is applied. */
   readonly propose: (command: Command) => Promise<unknown>;
   readonly isRunningLocally: (executionId: string) => boolean;
+  /** Passed to `decide` for retry jitter. */
+  readonly random?: () => number;
   readonly missedThresholdMs: number;
   readonly inProgressTimeoutMs: number;
   /** Longest the timer sleeps before looking again (bounds wall-clock jumps; never delays a job). */
@@ -113,6 +117,7 @@ export class LeaderLoop {
       missedThresholdMs: o.missedThresholdMs,
       inProgressTimeoutMs: o.inProgressTimeoutMs,
       isRunningLocally: o.isRunningLocally,
+      ...(o.random !== undefined && { random: o.random }),
     };
     this.#queue.rebuild(o.state.wakeTimes());
     // Prune once right away: a node that led before may have been down past many intervals.

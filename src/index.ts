@@ -1,0 +1,74 @@
+/**
+ * scheduled-db: an embeddable job scheduler replicated with Raft. One-shot and cron jobs run
+ * once per occurrence, even when the leader dies.
+ *
+ * ```ts
+ * import { createScheduler } from 'scheduled-db';
+ * const scheduler = await createScheduler();
+ * scheduler.handle('send-report', async (ctx) => { ... });
+ * await scheduler.schedule({ at: Date.now() + 60_000, handler: 'send-report', payload: { to: 'ops' } });
+ * ```
+ * @module
+ */
+export {
+  createScheduler,
+  Scheduler,
+  type CreateSchedulerOptions,
+  type HealthOptions,
+  type JobListPage,
+  type ListOptions,
+  type NodeRole,
+  type RaftTuning,
+  type ReadOptions,
+  type SchedulerHealth,
+  type SchedulerStats,
+} from './scheduler/scheduler.js';
+export {
+  DEFAULT_BACKOFF,
+  type DurationInput,
+  type LevelDatabase,
+  type SchedulerOptions,
+  type StorageOption,
+  type WebhookOptions,
+} from './scheduler/options.js';
+export type { Handler, HandlerContext, HandlerExecution } from './scheduler/executor.js';
+export type {
+  AttemptOutcome,
+  JobDeleted,
+  LeaderChange,
+  OccurrenceEvent,
+  SchedulerEventName,
+  SchedulerEvents,
+} from './scheduler/events.js';
+export {
+  CapacityError,
+  ClosedError,
+  InvalidStateError,
+  JobConflictError,
+  JobNotFoundError,
+  SchedulerError,
+  ValidationError,
+  type ValidationCode,
+} from './scheduler/errors.js';
+export {
+  JOB_STATUSES,
+  type BackoffOptions,
+  type CatchUpPolicy,
+  type CronJobSpec,
+  type Execution,
+  type ExecutionErrorType,
+  type ExecutionStatus,
+  type Job,
+  type JobSpec,
+  type JobSpecBase,
+  type JobStatus,
+  type JobStatusInfo,
+  type JsonValue,
+  type OneShotJobSpec,
+  type OverlapPolicy,
+  type SkippedOccurrence,
+} from './scheduler/model.js';
+export type { JobUpdate } from './scheduler/validate.js';
+export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
+export { DEFAULT_TIMING, FAST_TIMING, type RaftTiming } from './raft/timing.js';
+export type { Entry, EntryKind, Message, MessageType, NodeId, Transport } from './raft/types.js';
