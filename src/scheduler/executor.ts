@@ -373,7 +373,10 @@ export class Executor {
       case undefined:
         this.#o.pipe.push(this.#finish(run, outcome, true));
         break;
-      case 'timeout': {
+      case 'timeout':
+      case 'finished': {
+        // The attempt was already ended in the log (by our timeout, or by the leader presuming
+        // it dead); its retry may be held until the handler lets go, which is now.
         const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
         this.#o.pipe.push(settle);
         break;
@@ -382,7 +385,7 @@ export class Executor {
         this.#o.pipe.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
         break;
       default:
-        // cancelled/finished by the log: it already holds the truth about this attempt.
+        // Cancelled or deleted: no retry to release, nothing left to say.
         break;
     }
     this.#forget(run);
