@@ -55,15 +55,24 @@ export function encodeRun(entries: readonly Entry[]): Uint8Array {
     const e = entries[i]!;
     size += varintLength(e.term) + 1 + varintLength(e.data.length) + e.data.length;
   }
-  const out = new Uint8Array(size);
+  // Every byte is written below, so skip the zero-fill; `Slow` = a buffer of its own, never a
+  // slice of Node's shared pool that the stored value would pin.
+  const out: Uint8Array = Buffer.allocUnsafeSlow(size);
   let pos = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     pos = writeVarint(out, pos, e.term);
     out[pos++] = e.kind;
-    pos = writeVarint(out, pos, e.data.length);
-    out.set(e.data, pos);
-    pos += e.data.length;
+    const data = e.data;
+    const len = data.length;
+    pos = writeVarint(out, pos, len);
+    if (len > 64) {
+      out.set(data, pos);
+    } else {
+      // Short copies by hand: the call into `set` costs more than the bytes.
+      for (let j = 0; j < len; j++) out[pos + j] = data[j]!;
+    }
+    pos += len;
   }
   return out;
 }
@@ -106,7 +115,7 @@ export function runPrefixLength(value: Uint8Array, count: number): number {
 
 /** Encodes a hard state: version, term, commit, then the vote (absent or UTF-8). */
 export function encodeHardState(hs: HardState): Uint8Array {
-  const vote = hs.vote === null ? null : textEncoder.encode(hs.vote);
+  const vote = hs.vote === null ? null : voteBytes(hs.vote);
   const termLen = varintLength(hs.term);
   const commitLen = varintLength(hs.commit);
   const out = new Uint8Array(1 + termLen + commitLen + 1 + (vote?.length ?? 0));
@@ -116,6 +125,17 @@ export function encodeHardState(hs: HardState): Uint8Array {
   out[pos++] = vote === null ? 0 : 1;
   if (vote !== null) out.set(vote, pos);
   return out;
+}
+
+let lastVote = '';
+let lastVoteBytes = new Uint8Array(0);
+/** The hard state is written on nearly every save and the vote rarely changes: encode it once. */
+function voteBytes(vote: string): Uint8Array {
+  if (vote !== lastVote) {
+    lastVoteBytes = textEncoder.encode(vote);
+    lastVote = vote;
+  }
+  return lastVoteBytes;
 }
 
 /** Decodes a value written by {@link encodeHardState}. */
@@ -152,6 +172,8 @@ function readU32(buf: Uint8Array, pos: number): number {
 
 /** LEB128 length of a non-negative safe integer (arithmetic, not bit ops: values may exceed 2^32). */
 function varintLength(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
   let len = 1;
   while (v >= 0x80) {
     v = Math.floor(v / 0x80);
@@ -161,6 +183,11 @@ function varintLength(v: number): number {
 }
 
 function writeVarint(buf: Uint8Array, pos: number, v: number): number {
+  // Terms and lengths are nearly always one or two bytes: keep that path free of checks.
+  if (v >= 0 && v < 0x80 && (v | 0) === v) {
+    buf[pos] = v;
+    return pos + 1;
+  }
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`storage: cannot encode ${v}`);
   while (v >= 0x80) {
     buf[pos++] = (v % 0x80) | 0x80;
