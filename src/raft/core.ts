@@ -540,6 +540,7 @@ export class RaftCore {
     }
     const prevTerm = m.logTerm ?? 0;
     const last = this.#log.maybeAppend(prev, prevTerm, m.entries ?? NO_ENTRIES);
+    if (this.#log.truncatedFrom !== Infinity) this.#dropStaleAcks();
     if (last >= 0) {
       this.#log.commitTo(Math.min(m.commit ?? 0, last));
       this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: last });
@@ -556,6 +557,18 @@ export class RaftCore {
       rejectHint: hint,
       hintTerm: this.#log.term(hint),
     });
+  }
+
+  /**
+   * A conflicting append removed entries that acknowledgements still waiting in the outbox vouch
+   * for. They were true when made, but they leave only after the next Ready is persisted, and that
+   * Ready no longer holds those entries: an ack must never claim what the disk will not have.
+   * Only a stale leader (older term) is waiting for them, so nothing is lost by dropping them.
+   */
+  #dropStaleAcks(): void {
+    const from = this.#log.truncatedFrom;
+    this.#log.truncatedFrom = Infinity;
+    this.#msgs = this.#msgs.filter((m) => m.type !== 'appendResp' || m.reject === true || (m.index ?? 0) < from);
   }
 
   #handleHeartbeat(m: Message): void {

@@ -19,6 +19,8 @@ export class RaftLog {
   applying: number;
   /** First index not yet persisted; `lastIndex() + 1` when everything is stable. */
   unstable: number;
+  /** Lowest index removed by a conflicting append since the caller last reset it to Infinity. */
+  truncatedFrom = Infinity;
 
   constructor(entries: readonly Entry[], committed: number, applied: number) {
     for (let i = 0; i < entries.length; i++) {
@@ -87,7 +89,8 @@ export class RaftLog {
   /**
    * Follower path. Returns the index of the last entry the append covers, or -1 when the log does
    * not contain (`prevIndex`, `prevTerm`). Only a real conflict truncates: a stale or duplicate
-   * append whose entries we already hold leaves a longer log untouched.
+   * append whose entries we already hold leaves a longer log untouched. A truncation is reported
+   * through {@link RaftLog.truncatedFrom}.
    */
   maybeAppend(prevIndex: number, prevTerm: number, entries: readonly Entry[]): number {
     if (!this.matchTerm(prevIndex, prevTerm)) return -1;
@@ -103,6 +106,7 @@ export class RaftLog {
       throw new Error(`raft invariant: append would overwrite committed entry ${first} (commit ${this.committed})`);
     }
     if (first <= this.entries.length) {
+      this.truncatedFrom = first;
       this.entries.length = first - 1;
       if (first < this.unstable) this.unstable = first;
     }

@@ -4,4 +4,5 @@
  * @module
  */
 export { ManualClock } from '../util/manual-clock.js';
-export { createRandom } from './sim/random.js';
+export { createRandom, runSimulation, type SimulationOptions, type SimulationResult } from './sim/index.js';
+export { DEFAULT_TIMING, FAST_TIMING, type RaftTiming } from '../raft/timing.js';

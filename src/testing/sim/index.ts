@@ -1,0 +1,2 @@
+export { createRandom } from './random.js';
+export { runSimulation, type SimulationOptions, type SimulationResult } from './simulation.js';
