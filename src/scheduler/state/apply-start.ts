@@ -40,6 +40,7 @@ export function applyStart(store: Store, cmd: StartExecutionCommand): StartExecu
   const before = wakeOf(job);
   const result = route(store, job, cmd);
   if (result.ok) {
+    // Skips and queueing change the job too (`begin` has set it already for a start).
     job.updatedAt = now;
     store.noteWake(job, before);
   }
@@ -62,8 +63,11 @@ function route(store: Store, job: JobRecord, cmd: StartExecutionCommand): StartE
       return stale(job, `attempt ${attempt} of ${scheduledAt} is not the retry this job expects`);
     }
     if (occ.held !== undefined) return stale(job, 'the retry waits until the timed-out attempt settles');
+    if (now < occ.retryAt) return stale(job, `attempt ${attempt} is not due before ${occ.retryAt}`);
     return begin(store, job, cmd, occ, 0);
   }
+  // Nothing starts before its time (a proposer whose own clock says it is early is confused).
+  if (now < scheduledAt) return stale(job, `${scheduledAt} is not due yet`);
   const late = now - scheduledAt > nonNegative(cmd.missedThresholdMs);
   if (run !== undefined && run.queuedAt === scheduledAt) {
     if (run.active !== undefined) return stale(job, 'the queued occurrence waits for the running one');
@@ -183,6 +187,7 @@ function begin(store: Store, job: JobRecord, cmd: StartExecutionCommand, occ: Oc
     run.lastAttemptAt = now;
     store.setStatus(job, 'in_progress');
   }
+  job.updatedAt = now;
   const execution = executionView(e);
   if (store.listening) store.emit({ type: 'executionStarted', execution, job: jobView(job) });
   return { ok: true, type: 'startExecution', outcome: 'started', execution, missed };

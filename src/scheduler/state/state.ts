@@ -54,7 +54,8 @@ export class SchedulerState {
     }
     const listener = this.#listener;
     if (listener !== undefined && store.effects.length > 0) {
-      const effects = store.effects.splice(0, store.effects.length);
+      const effects = store.effects;
+      store.effects = [];
       for (let i = 0; i < effects.length; i++) listener(effects[i] as StateEffect);
     }
     return result;

@@ -41,8 +41,8 @@ export class Store {
   lastExecutedAt: number | undefined = undefined;
   readonly options = new OptionsTable();
   readonly strings = new StringInterner();
-  /** Effects of the command being applied; delivered when it is done. */
-  readonly effects: StateEffect[] = [];
+  /** Effects of the command being applied; delivered (and replaced) when it is done. */
+  effects: StateEffect[] = [];
   /** Whether anyone listens: effects (and the views inside them) are only built then. */
   readonly listening: boolean;
 

@@ -46,7 +46,24 @@ export function jobView(job: JobRecord): Job {
   const opts = job.opts;
   const cron = job.cron;
   const run = job.run;
-  const v: Mutable<Job> = { id: job.id, kind: cron === undefined ? 'once' : 'cron' } as Mutable<Job>;
+  // Required fields in one literal (one allocation, one shape); optional ones appended.
+  const v: Mutable<Job> = {
+    id: job.id,
+    kind: cron === undefined ? 'once' : 'cron',
+    maxAttempts: opts.maxAttempts,
+    backoff: opts.backoff,
+    timeoutMs: opts.timeoutMs,
+    overlap: opts.overlap,
+    catchUp: opts.catchUp,
+    catchUpWindowMs: opts.catchUpWindowMs,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    status: job.status,
+    paused: job.paused,
+    attemptCount: run === undefined ? 0 : run.attemptCount,
+    skippedCount: run === undefined ? 0 : run.skippedCount,
+    missedCount: run === undefined ? 0 : run.missedCount,
+  };
   if (job.at !== undefined) v.at = job.at;
   if (cron !== undefined) {
     v.cron = cron.cron;
@@ -57,19 +74,8 @@ export function jobView(job: JobRecord): Job {
   if (job.handler !== undefined) v.handler = job.handler;
   if (job.webhook !== undefined) v.webhook = job.webhook;
   if (job.payload !== undefined) v.payload = job.payload;
-  v.maxAttempts = opts.maxAttempts;
-  v.backoff = opts.backoff;
-  v.timeoutMs = opts.timeoutMs;
-  v.overlap = opts.overlap;
-  v.catchUp = opts.catchUp;
-  v.catchUpWindowMs = opts.catchUpWindowMs;
-  v.createdAt = job.createdAt;
-  v.updatedAt = job.updatedAt;
   const nextRunAt = nextRunOf(job);
   if (nextRunAt !== undefined) v.nextRunAt = nextRunAt;
-  v.status = job.status;
-  v.paused = job.paused;
-  v.attemptCount = run?.attemptCount ?? 0;
   if (run !== undefined) {
     if (run.firstAttemptAt !== undefined) v.firstAttemptAt = run.firstAttemptAt;
     if (run.lastAttemptAt !== undefined) v.lastAttemptAt = run.lastAttemptAt;
@@ -79,8 +85,6 @@ export function jobView(job: JobRecord): Job {
     const node = executingNodeOf(job);
     if (node !== undefined) v.executingNodeId = node;
   }
-  v.skippedCount = run?.skippedCount ?? 0;
-  v.missedCount = run?.missedCount ?? 0;
   return v;
 }
 

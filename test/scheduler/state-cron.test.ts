@@ -1,0 +1,231 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CATCH_UP_RECORD_LIMIT, CATCH_UP_SCAN_LIMIT, SchedulerState, type StartExecutionResult } from '../../src/scheduler/state/index.js';
+import { HOUR, MIN, SEC, T0, create, cron, ctx, finish, ok, recording, rejected, start, tick } from './state.fixtures.js';
+
+function outcome(state: SchedulerState, command: ReturnType<typeof start>): StartExecutionResult {
+  return ok<StartExecutionResult>(state.apply(command as Parameters<SchedulerState['apply']>[0] & { type: 'startExecution' }));
+}
+
+describe('cron schedule', () => {
+  test('the cursor advances at start; completed keeps the job schedulable', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *'));
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + MIN);
+    assert.deepEqual(tick(state, T0 + MIN), [start('c', T0 + MIN, T0 + MIN)]);
+    let job = state.getJob('c');
+    assert.equal(job?.status, 'in_progress');
+    assert.equal(job?.nextRunAt, T0 + 2 * MIN);
+    ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + SEC, 'completed')));
+    job = state.getJob('c');
+    assert.equal(job?.status, 'completed');
+    assert.equal(job?.completedAt, T0 + MIN + SEC);
+    assert.equal(job?.nextRunAt, T0 + 2 * MIN);
+    assert.equal(state.wakeTime('c'), T0 + 2 * MIN);
+    // The next occurrence is a new one: attempt counters start over.
+    tick(state, T0 + 2 * MIN);
+    job = state.getJob('c');
+    assert.equal(job?.status, 'in_progress');
+    assert.equal(job?.firstAttemptAt, T0 + 2 * MIN);
+    assert.equal(job?.completedAt, undefined);
+    // An old occurrence can no longer be started.
+    rejected(state.apply(start('c', T0 + MIN, T0 + 2 * MIN + 1)), 'DUPLICATE_EXECUTION');
+    rejected(state.apply(start('c', T0 + 4 * MIN, T0 + 4 * MIN)), 'STALE');
+    // Nor is the next one started before its time.
+    rejected(state.apply(start('c', T0 + 3 * MIN, T0 + 2 * MIN + 1)), 'STALE');
+  });
+
+  test('no occurrence after endAt: the job runs out', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *', { endAt: T0 + 2 * MIN }));
+    tick(state, T0 + MIN);
+    ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + 1, 'completed')));
+    tick(state, T0 + 2 * MIN);
+    assert.equal(state.getJob('c')?.nextRunAt, undefined);
+    ok(state.apply(finish(`c@${T0 + 2 * MIN}#1`, T0 + 2 * MIN + 1, 'failed')));
+    ok(state.apply(tickStart(state, T0 + 2 * MIN + 1001)));
+    ok(state.apply(finish(`c@${T0 + 2 * MIN}#2`, T0 + 2 * MIN + 2000, 'completed')));
+    assert.equal(state.wakeTime('c'), undefined);
+    assert.equal(state.getJob('c')?.status, 'completed');
+  });
+
+  test('a failed occurrence is retried; the next occurrence meanwhile falls under the overlap policy', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *', { backoff: { initialMs: 90 * SEC, factor: 1, maxMs: 90 * SEC, jitter: 0 } }));
+    tick(state, T0 + MIN);
+    ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + SEC, 'failed')));
+    assert.equal(state.getJob('c')?.status, 'pending');
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 2 * MIN);
+    tick(state, T0 + 2 * MIN);
+    assert.deepEqual(state.getSkipped('c'), [{ jobId: 'c', scheduledAt: T0 + 2 * MIN, recordedAt: T0 + 2 * MIN, reason: 'overlap' }]);
+    tick(state, T0 + 2 * MIN + 31 * SEC);
+    assert.equal(state.getExecution(`c@${T0 + MIN}#2`)?.status, 'in_progress');
+  });
+
+  test('a manual trigger at the instant of the next occurrence stands in for it', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *'));
+    outcome(state, start('c', T0 + MIN, T0 + MIN, { manual: true }));
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 2 * MIN);
+    assert.deepEqual(state.decide('c', T0 + MIN, ctx()), []);
+  });
+});
+
+describe('overlap policies', () => {
+  function runningFrom(overlap: 'skip' | 'allow' | 'queue-one') {
+    const rec = recording();
+    create(rec.state, T0 + 1, cron('c', '* * * * *', { overlap, timeoutMs: HOUR }));
+    tick(rec.state, T0 + MIN);
+    rec.effects.length = 0;
+    return rec;
+  }
+
+  test('skip (default): an occurrence due while one runs is recorded, counted and passed', () => {
+    const { state, effects } = runningFrom('skip');
+    const r = outcome(state, start('c', T0 + 2 * MIN, T0 + 2 * MIN));
+    assert.deepEqual(r, { ok: true, type: 'startExecution', outcome: 'skipped', reason: 'overlap', missed: 0 });
+    assert.equal(state.getJob('c')?.skippedCount, 1);
+    assert.equal(state.getJob('c')?.missedCount, 0);
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 3 * MIN);
+    assert.deepEqual(effects.slice(0, 1), [
+      { type: 'occurrenceSkipped', jobId: 'c', scheduledAt: T0 + 2 * MIN, recordedAt: T0 + 2 * MIN, reason: 'overlap', count: 1 },
+    ]);
+    assert.equal(state.getExecutions('c')?.length, 1);
+    assert.equal(state.getJob('c')?.status, 'in_progress');
+  });
+
+  test('allow: it starts anyway; the job describes the latest occurrence', () => {
+    const { state } = runningFrom('allow');
+    const r = outcome(state, start('c', T0 + 2 * MIN, T0 + 2 * MIN, { nodeId: 'n2' }));
+    assert.equal(r.outcome, 'started');
+    assert.equal([...state.inProgressExecutions()].length, 2);
+    assert.equal(state.getJob('c')?.executingNodeId, 'n2');
+    ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + 2 * MIN + 1, 'completed')));
+    assert.equal(state.getJob('c')?.status, 'in_progress');
+    ok(state.apply(finish(`c@${T0 + 2 * MIN}#1`, T0 + 2 * MIN + 2, 'completed')));
+    assert.equal(state.getJob('c')?.status, 'completed');
+  });
+
+  test('queue-one: one occurrence waits (later ones are skipped) and starts when the running one ends', () => {
+    const { state, effects } = runningFrom('queue-one');
+    assert.equal(outcome(state, start('c', T0 + 2 * MIN, T0 + 2 * MIN)).outcome, 'queued');
+    assert.deepEqual(effects[0], { type: 'occurrenceQueued', jobId: 'c', scheduledAt: T0 + 2 * MIN });
+    // The queued occurrence does not wake the leader while the first one runs.
+    assert.equal(state.wakeTime('c'), T0 + 3 * MIN);
+    rejected(state.apply(start('c', T0 + 2 * MIN, T0 + 2 * MIN + 1)), 'STALE');
+    const skipped = outcome(state, start('c', T0 + 3 * MIN, T0 + 3 * MIN));
+    assert.equal(skipped.outcome, 'skipped');
+    assert.equal(state.getJob('c')?.skippedCount, 1);
+    ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + 3 * MIN + 10 * SEC, 'completed')));
+    assert.equal(state.wakeTime('c'), T0 + 2 * MIN);
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 2 * MIN);
+    const commands = tick(state, T0 + 3 * MIN + 10 * SEC);
+    // The queued one starts; the schedule's next occurrence waits for the next pass.
+    assert.deepEqual(commands, [start('c', T0 + 2 * MIN, T0 + 3 * MIN + 10 * SEC)]);
+    const running = [...state.inProgressExecutions()];
+    assert.equal(running.length, 1);
+    assert.equal(running[0]?.scheduledAt, T0 + 2 * MIN);
+    assert.equal(running[0]?.late, true);
+  });
+});
+
+describe('catch-up policies', () => {
+  // Every minute; nobody could fire between T0+1min and T0+10.5min.
+  const DOWN_UNTIL = T0 + 10 * MIN + 30 * SEC;
+
+  test('fire-once (default): runs the first missed occurrence once, late; the others are missed', () => {
+    const { state, effects } = recording();
+    create(state, T0 + 1, cron('c', '* * * * *'));
+    effects.length = 0;
+    const commands = tick(state, DOWN_UNTIL);
+    assert.deepEqual(commands, [start('c', T0 + MIN, DOWN_UNTIL)]);
+    const [execution] = state.getExecutions('c') ?? [];
+    assert.equal(execution?.scheduledAt, T0 + MIN);
+    assert.equal(execution?.late, true);
+    const job = state.getJob('c');
+    assert.equal(job?.missedCount, 9);
+    assert.equal(job?.skippedCount, 0);
+    assert.equal(job?.nextRunAt, T0 + 11 * MIN);
+    const skipped = state.getSkipped('c') ?? [];
+    assert.deepEqual(skipped.map((s) => s.scheduledAt), Array.from({ length: 9 }, (_, i) => T0 + (i + 2) * MIN));
+    assert.ok(skipped.every((s) => s.reason === 'missed' && s.recordedAt === DOWN_UNTIL));
+    assert.equal(effects.filter((e) => e.type === 'occurrenceMissed').length, 9);
+  });
+
+  test('skip: records the missed occurrences, runs none, continues after now', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'skip' }));
+    const r = outcome(state, start('c', T0 + MIN, DOWN_UNTIL));
+    assert.deepEqual(r, { ok: true, type: 'startExecution', outcome: 'skipped', reason: 'catch-up', missed: 10 });
+    const job = state.getJob('c');
+    assert.equal(job?.status, 'pending');
+    assert.equal(job?.missedCount, 10);
+    assert.equal(job?.skippedCount, 10);
+    assert.equal(job?.nextRunAt, T0 + 11 * MIN);
+    assert.equal(state.getExecutions('c')?.length, 0);
+    assert.ok((state.getSkipped('c') ?? []).every((s) => s.reason === 'catch-up'));
+  });
+
+  test('fire-all: occurrences older than the window are skipped, the rest run one after another', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'fire-all', catchUpWindowMs: 3 * MIN }));
+    // Window starts at 7.5min: 1..7min are skipped.
+    tick(state, DOWN_UNTIL);
+    assert.equal(state.getJob('c')?.skippedCount, 7);
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 8 * MIN);
+    const ran: number[] = [];
+    let now = DOWN_UNTIL;
+    for (let round = 0; round < 10 && now < T0 + 11 * MIN; round++) {
+      tick(state, now);
+      const running = [...state.inProgressExecutions()];
+      assert.ok(running.length <= 1, 'one after another');
+      if (running.length === 1) {
+        const e = running[0]!;
+        ran.push(e.scheduledAt);
+        now += SEC;
+        ok(state.apply(finish(e.id, now, 'completed')));
+      } else now += SEC;
+    }
+    assert.deepEqual(ran, [T0 + 8 * MIN, T0 + 9 * MIN, T0 + 10 * MIN]);
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + 11 * MIN);
+    assert.equal(state.wakeTime('c'), T0 + 11 * MIN);
+  });
+
+  test('the catch-up walk is bounded: a month of every-second occurrences costs one bounded pass', () => {
+    const { state, effects } = recording();
+    create(state, T0, cron('s', '* * * * * *'));
+    const now = T0 + 30 * 24 * HOUR;
+    effects.length = 0;
+    const r = outcome(state, start('s', T0, now));
+    assert.equal(r.outcome, 'started');
+    assert.equal(r.missed, CATCH_UP_SCAN_LIMIT);
+    const job = state.getJob('s');
+    assert.equal(job?.missedCount, CATCH_UP_SCAN_LIMIT);
+    assert.equal(job?.nextRunAt, now + SEC);
+    assert.equal(state.getSkipped('s')?.length, CATCH_UP_RECORD_LIMIT);
+    const missed = effects.filter((e) => e.type === 'occurrenceMissed');
+    assert.equal(missed.length, CATCH_UP_RECORD_LIMIT + 1);
+    assert.deepEqual(missed.at(-1), {
+      type: 'occurrenceMissed',
+      jobId: 's',
+      scheduledAt: T0 + (CATCH_UP_RECORD_LIMIT + 1) * SEC,
+      recordedAt: now,
+      reason: 'missed',
+      count: CATCH_UP_SCAN_LIMIT - CATCH_UP_RECORD_LIMIT,
+    });
+  });
+
+  test('an occurrence late by no more than the missed threshold is on time', () => {
+    const state = new SchedulerState();
+    create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'skip' }));
+    const r = outcome(state, start('c', T0 + MIN, T0 + MIN + 5 * SEC));
+    assert.equal(r.outcome, 'started');
+  });
+});
+
+/** The retry start decide proposes at `now` (exactly one expected). */
+function tickStart(state: SchedulerState, now: number) {
+  const commands = state.decide('c', now, ctx());
+  assert.equal(commands.length, 1);
+  return commands[0] as Parameters<SchedulerState['apply']>[0];
+}

@@ -1,0 +1,370 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../src/scheduler/state/index.js';
+import type { Command } from '../../src/scheduler/state/commands.js';
+import { MIN, SEC, T0, create, ctx, finish, ok, once, recording, rejected, start, tick } from './state.fixtures.js';
+
+const AT = T0 + MIN;
+
+function started(state: SchedulerState, command: Command): StartExecutionResult & { outcome: 'started' } {
+  const result = ok<StartExecutionResult>(state.apply(command as Extract<Command, { type: 'startExecution' }>));
+  assert.equal(result.outcome, 'started');
+  return result as StartExecutionResult & { outcome: 'started' };
+}
+
+describe('startExecution', () => {
+  test('decide proposes the start when due, apply starts it: in_progress, execution recorded, effects', () => {
+    const { state, effects } = recording();
+    create(state, T0, once('a', AT));
+    assert.deepEqual(state.decide('a', AT - 1, ctx()), []);
+    const commands = state.decide('a', AT, ctx());
+    assert.deepEqual(commands, [start('a', AT, AT)]);
+    effects.length = 0;
+    const { execution } = started(state, commands[0] as Command);
+    assert.deepEqual(execution, {
+      id: `a@${AT}#1`,
+      jobId: 'a',
+      scheduledAt: AT,
+      attempt: 1,
+      idempotencyKey: `a@${AT}`,
+      nodeId: 'n1',
+      startedAt: AT,
+      status: 'in_progress',
+      late: false,
+    });
+    const job = state.getJob('a');
+    assert.equal(job?.status, 'in_progress');
+    assert.equal(job?.attemptCount, 1);
+    assert.equal(job?.firstAttemptAt, AT);
+    assert.equal(job?.lastAttemptAt, AT);
+    assert.equal(job?.executingNodeId, 'n1');
+    assert.equal(job?.nextRunAt, undefined);
+    assert.deepEqual(state.getExecution(`a@${AT}#1`), execution);
+    assert.deepEqual([...state.inProgressExecutions()], [execution]);
+    assert.equal(state.counts().executions.inProgress, 1);
+    assert.equal(state.counts().lastExecutedAt, AT);
+    const startedEffect = effects.find((e) => e.type === 'executionStarted');
+    assert.deepEqual(startedEffect, { type: 'executionStarted', execution, job });
+    // Its wake is now the stale deadline: startedAt + max(timeout 5m, in-progress 10m).
+    assert.deepEqual(effects.at(-1), { type: 'wake', jobId: 'a', at: AT + 10 * MIN });
+  });
+
+  test('a second start of the same occurrence is a duplicate, whoever proposes it', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT));
+    const before = state.hash();
+    const info = rejected(state.apply(start('a', AT, AT + SEC, { nodeId: 'n2', term: 2 })), 'DUPLICATE_EXECUTION');
+    assert.equal((info as { executionId: string }).executionId, `a@${AT}#1`);
+    assert.equal(state.hash(), before);
+  });
+
+  test('stale starts are refused: not the next occurrence, wrong attempt, unknown job', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    rejected(state.apply(start('a', AT + 1, AT)), 'STALE');
+    rejected(state.apply(start('a', AT, AT, { attempt: 2 })), 'STALE');
+    rejected(state.apply(start('a', AT, AT, { attempt: 0 })), 'STALE');
+    rejected(state.apply(start('nope', AT, AT)), 'JOB_NOT_FOUND');
+    assert.equal(state.getJob('a')?.status, 'pending');
+  });
+
+  test('a late start is marked late', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    const { execution } = started(state, start('a', AT, AT + 6 * SEC));
+    assert.equal(execution.late, true);
+    const state2 = new SchedulerState();
+    create(state2, T0, once('a', AT));
+    assert.equal(started(state2, start('a', AT, AT + 5 * SEC)).execution.late, false);
+  });
+
+  test('paused and cancelled jobs start nothing; a manual trigger runs a paused job', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('p', AT), once('c', AT));
+    ok(state.apply({ type: 'pauseJob', now: T0, jobId: 'p' }));
+    ok(state.apply({ type: 'cancelJob', now: T0, jobId: 'c' }));
+    assert.equal(rejected(state.apply(start('p', AT, AT)), 'INVALID_STATE').message, 'Job is paused');
+    assert.equal(rejected(state.apply(start('c', AT, AT)), 'INVALID_STATE').message, 'Job is cancelled');
+    assert.deepEqual(state.decide('p', AT, ctx()), []);
+    rejected(state.apply(start('c', AT, AT, { manual: true })), 'INVALID_STATE');
+    const manual = started(state, start('p', AT, AT, { manual: true }));
+    assert.equal(manual.execution.id, `p@${AT}#1`);
+  });
+
+  test('a manual trigger is an extra occurrence at now that leaves the schedule alone', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    rejected(state.apply(start('a', T0, T0 + 1, { manual: true })), 'STALE');
+    const { execution } = started(state, start('a', T0 + SEC, T0 + SEC, { manual: true }));
+    assert.equal(execution.scheduledAt, T0 + SEC);
+    ok(state.apply(finish(execution.id, T0 + 2 * SEC, 'completed')));
+    const job = state.getJob('a');
+    assert.equal(job?.status, 'completed');
+    assert.equal(job?.nextRunAt, AT);
+    // The scheduled occurrence still runs at its time.
+    assert.deepEqual(tick(state, AT), [start('a', AT, AT)]);
+    assert.equal(state.getJob('a')?.status, 'in_progress');
+  });
+
+  test('the in-progress timeout recorded at start sets the stale deadline (max with the job timeout)', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('short', AT, { timeoutMs: 30 * SEC }), once('long', AT, { timeoutMs: 20 * MIN }));
+    started(state, start('short', AT, AT, { inProgressTimeoutMs: MIN }));
+    started(state, start('long', AT, AT, { inProgressTimeoutMs: MIN }));
+    assert.equal(state.wakeTime('short'), AT + MIN);
+    assert.equal(state.wakeTime('long'), AT + 20 * MIN);
+  });
+});
+
+describe('finishExecution', () => {
+  test('completed: a one-shot is completed with no next run', () => {
+    const { state, effects } = recording();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT));
+    effects.length = 0;
+    const result = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 200, 'completed', { httpStatus: 200, responseTimeMs: 150 })));
+    assert.equal(result.final, true);
+    assert.equal(result.retryAt, undefined);
+    assert.deepEqual(result.execution, {
+      id: `a@${AT}#1`,
+      jobId: 'a',
+      scheduledAt: AT,
+      attempt: 1,
+      idempotencyKey: `a@${AT}`,
+      nodeId: 'n1',
+      startedAt: AT,
+      endedAt: AT + 200,
+      status: 'completed',
+      late: false,
+      httpStatus: 200,
+      responseTimeMs: 150,
+    });
+    const job = state.getJob('a');
+    assert.equal(job?.status, 'completed');
+    assert.equal(job?.completedAt, AT + 200);
+    assert.equal(job?.nextRunAt, undefined);
+    assert.equal(job?.executingNodeId, undefined);
+    assert.equal(state.wakeTime('a'), undefined);
+    assert.deepEqual(effects, [
+      { type: 'executionFinished', execution: result.execution, final: true },
+      { type: 'wake', jobId: 'a', at: undefined },
+    ]);
+    assert.deepEqual(state.counts().executions, { completed: 1, failed: 0, timeout: 0, cancelled: 0, inProgress: 0 });
+  });
+
+  test('failed: retried with exponential backoff and jitter, pending in between, then final failed', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT, { maxAttempts: 3, backoff: { initialMs: 1000, factor: 3, maxMs: 100_000, jitter: 0.5 } }));
+    started(state, start('a', AT, AT));
+    const first = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 100, 'failed', { error: 'boom', errorType: 'handler_error', random: 0.5 })));
+    // 1000 × (1 − 0.5 × 0.5) = 750
+    assert.equal(first.retryAt, AT + 100 + 750);
+    assert.equal(first.final, false);
+    let job = state.getJob('a');
+    assert.equal(job?.status, 'pending');
+    assert.equal(job?.nextRunAt, AT + 850);
+    assert.equal(state.wakeTime('a'), AT + 850);
+    assert.deepEqual(state.decide('a', AT + 849, ctx()), []);
+    assert.deepEqual(state.decide('a', AT + 850, ctx()), [start('a', AT, AT + 850, { attempt: 2 })]);
+    // The retry cannot be started twice, nor as attempt 3.
+    rejected(state.apply(start('a', AT, AT + 850, { attempt: 3 })), 'STALE');
+    started(state, start('a', AT, AT + 850, { attempt: 2 }));
+    rejected(state.apply(start('a', AT, AT + 850, { attempt: 2 })), 'DUPLICATE_EXECUTION');
+    job = state.getJob('a');
+    assert.equal(job?.status, 'in_progress');
+    assert.equal(job?.attemptCount, 2);
+    assert.equal(job?.firstAttemptAt, AT);
+    assert.equal(job?.lastAttemptAt, AT + 850);
+    const second = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#2`, AT + 1000, 'failed', { random: 0 })));
+    // 1000 × 3 = 3000, no jitter with a draw of 0
+    assert.equal(second.retryAt, AT + 4000);
+    started(state, start('a', AT, AT + 4000, { attempt: 3 }));
+    const third = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#3`, AT + 5000, 'failed', { error: 'still', errorType: 'http_error', httpStatus: 503 })));
+    assert.equal(third.final, true);
+    assert.equal(third.retryAt, undefined);
+    job = state.getJob('a');
+    assert.equal(job?.status, 'failed');
+    assert.equal(job?.attemptCount, 3);
+    assert.equal(job?.nextRunAt, undefined);
+    const executions = state.getExecutions('a') ?? [];
+    assert.deepEqual(executions.map((e) => [e.attempt, e.status, e.idempotencyKey]), [
+      [1, 'failed', `a@${AT}`],
+      [2, 'failed', `a@${AT}`],
+      [3, 'failed', `a@${AT}`],
+    ]);
+    assert.equal(executions[2]?.httpStatus, 503);
+    assert.equal(executions[2]?.errorType, 'http_error');
+  });
+
+  test('the backoff is capped at maxMs', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT, { maxAttempts: 10, backoff: { initialMs: 1000, factor: 10, maxMs: 5000, jitter: 0 } }));
+    let now = AT;
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      started(state, start('a', AT, now, { attempt }));
+      const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#${attempt}`, now, 'failed')));
+      delays.push((r.retryAt as number) - now);
+      now = r.retryAt as number;
+    }
+    assert.deepEqual(delays, [1000, 5000, 5000, 5000]);
+  });
+
+  test('timeout as the last attempt is a final timeout', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT, { maxAttempts: 1 }));
+    started(state, start('a', AT, AT));
+    const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { errorType: 'timeout', error: 'took too long' })));
+    assert.equal(r.final, true);
+    assert.equal(state.getJob('a')?.status, 'timeout');
+  });
+
+  test('an attempt cancelled by its node (closing) is retried like a failure', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT));
+    const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 10, 'cancelled', { errorType: 'cancelled' })));
+    assert.equal(r.final, false);
+    assert.equal(state.getJob('a')?.status, 'pending');
+  });
+
+  test('a finish for an attempt that is not in progress is refused and changes nothing', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT));
+    ok(state.apply(finish(`a@${AT}#1`, AT + 10, 'completed')));
+    const before = state.hash();
+    rejected(state.apply(finish(`a@${AT}#1`, AT + 20, 'failed')), 'STALE');
+    rejected(state.apply(finish(`a@${AT}#2`, AT + 20, 'failed')), 'EXECUTION_NOT_FOUND');
+    rejected(state.apply(finish('garbage', AT + 20, 'failed')), 'EXECUTION_NOT_FOUND');
+    rejected(state.apply(finish(`a@${AT + 0.5}#1`, AT + 20, 'failed')), 'EXECUTION_NOT_FOUND');
+    rejected(state.apply(finish(`zz@${AT}#1`, AT + 20, 'failed')), 'JOB_NOT_FOUND');
+    assert.equal(state.hash(), before);
+  });
+});
+
+describe('timed-out attempts that may still run', () => {
+  function timedOutUnsettled(): SchedulerState {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false, errorType: 'timeout' })));
+    assert.equal(r.retryAt, AT + 5 * MIN + 1000);
+    return state;
+  }
+
+  test('the retry is planned but held: no start until the attempt settles', () => {
+    const state = timedOutUnsettled();
+    const retryAt = AT + 5 * MIN + 1000;
+    assert.equal(state.getJob('a')?.nextRunAt, retryAt);
+    assert.equal(state.getJob('a')?.status, 'pending');
+    // Wake: the release deadline (timeout + in-progress timeout), not the retry time.
+    assert.equal(state.wakeTime('a'), AT + 6 * MIN);
+    assert.deepEqual(state.decide('a', retryAt, ctx()), []);
+    assert.equal(rejected(state.apply(start('a', AT, retryAt, { attempt: 2 })), 'STALE').message, 'the retry waits until the timed-out attempt settles');
+    // A settle releases it at once.
+    const { state: s2 } = { state: timedOutUnsettled() };
+    ok(s2.apply({ type: 'settleExecution', now: retryAt + 1, executionId: `a@${AT}#1` }));
+    assert.equal(s2.wakeTime('a'), retryAt);
+    assert.deepEqual(s2.decide('a', retryAt + 1, ctx()), [start('a', AT, retryAt + 1, { attempt: 2 })]);
+    rejected(s2.apply({ type: 'settleExecution', now: retryAt + 2, executionId: `a@${AT}#1` }), 'STALE');
+  });
+
+  test('a late finish of the timed-out attempt is refused but counts as its settlement', () => {
+    const state = timedOutUnsettled();
+    const { state: s2, effects } = recording();
+    create(s2, T0, once('a', AT));
+    started(s2, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    ok(s2.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
+    effects.length = 0;
+    rejected(s2.apply(finish(`a@${AT}#1`, AT + 7 * MIN, 'completed')), 'STALE');
+    assert.equal(s2.getExecution(`a@${AT}#1`)?.status, 'timeout');
+    assert.deepEqual(effects.map((e) => e.type), ['executionSettled', 'wake']);
+    assert.equal(s2.wakeTime('a'), AT + 5 * MIN + 1000);
+    assert.notEqual(state.hash(), s2.hash());
+  });
+
+  test('decide releases another node\'s attempt after the in-progress timeout, then starts the retry', () => {
+    const state = timedOutUnsettled();
+    assert.deepEqual(state.decide('a', AT + 6 * MIN - 1, ctx()), []);
+    const commands = state.decide('a', AT + 6 * MIN, ctx());
+    assert.deepEqual(commands, [
+      { type: 'settleExecution', now: AT + 6 * MIN, executionId: `a@${AT}#1` },
+      start('a', AT, AT + 6 * MIN, { attempt: 2 }),
+    ]);
+    ok(state.apply({ type: 'batch', commands }));
+    assert.equal(state.getJob('a')?.attemptCount, 2);
+  });
+
+  test('this node\'s own attempt is released only when it no longer runs it (a restart)', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT, { inProgressTimeoutMs: MIN }));
+    ok(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
+    const id = `a@${AT}#1`;
+    assert.deepEqual(state.decide('a', AT + 60 * MIN, ctx({ isRunningLocally: (x) => x === id })), []);
+    assert.deepEqual(state.decide('a', AT + 5 * MIN + 1, ctx({ isRunningLocally: () => false }))[0], {
+      type: 'settleExecution',
+      now: AT + 5 * MIN + 1,
+      executionId: id,
+    });
+  });
+
+  test('an unsettled final attempt blocks nothing forever: released, the job is done', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT, { maxAttempts: 1 }));
+    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    ok(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
+    assert.equal(state.getJob('a')?.status, 'timeout');
+    assert.equal(state.wakeTime('a'), AT + 6 * MIN);
+    tick(state, AT + 6 * MIN);
+    assert.equal(state.wakeTime('a'), undefined);
+  });
+});
+
+describe('attempts that never finish', () => {
+  test('decide times out an attempt whose node gave no result within the in-progress timeout; it is retried', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT, { timeoutMs: MIN }));
+    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: 10 * MIN }));
+    assert.deepEqual(state.decide('a', AT + 10 * MIN - 1, ctx()), []);
+    const [command] = state.decide('a', AT + 10 * MIN, ctx({ random: () => 0.25 }));
+    assert.deepEqual(command, {
+      type: 'finishExecution',
+      now: AT + 10 * MIN,
+      executionId: `a@${AT}#1`,
+      status: 'timeout',
+      errorType: 'timeout',
+      error: `node n2 gave no result within the in-progress timeout (${10 * MIN} ms)`,
+      settled: true,
+      random: 0.25,
+    });
+    const r = ok<FinishExecutionResult>(state.apply(command as Command as Extract<Command, { type: 'finishExecution' }>));
+    assert.equal(r.final, false);
+    assert.equal(state.getExecution(`a@${AT}#1`)?.status, 'timeout');
+    assert.equal(state.getJob('a')?.status, 'pending');
+    // The node's own late report changes nothing any more.
+    rejected(state.apply(finish(`a@${AT}#1`, AT + 11 * MIN, 'completed')), 'STALE');
+  });
+
+  test('if this node still runs it, the timeout holds the retry until the handler returns', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT, { inProgressTimeoutMs: MIN }));
+    const id = `a@${AT}#1`;
+    const [command] = state.decide('a', AT + 5 * MIN, ctx({ isRunningLocally: (x) => x === id }));
+    assert.equal((command as { settled: boolean }).settled, false);
+  });
+
+  test('without a random source decide still stamps a draw in [0, 1), the same for the same input', () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', AT));
+    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    const { random: _drop, ...noRandom } = ctx();
+    const a = state.decide('a', AT + 5 * MIN, noRandom)[0] as { random: number };
+    const b = state.decide('a', AT + 5 * MIN, noRandom)[0] as { random: number };
+    assert.ok(a.random >= 0 && a.random < 1);
+    assert.equal(a.random, b.random);
+  });
+});
