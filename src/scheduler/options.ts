@@ -20,9 +20,12 @@ export type DurationInput = number | string;
  * scheduler writes binary keys and values with per-operation `view` encodings, so the store's
  * own default encodings do not matter.
  */
-// The type parameters are erased at the boundary on purpose: the storage adapter only ever uses
-// per-call encodings, so any key/value defaults the caller chose are irrelevant to it.
-export type LevelDatabase = AbstractLevel<unknown, unknown, unknown>;
+// `any` is deliberate and the only spelling that works: AbstractLevel is invariant in its type
+// parameters (they appear in both argument and result positions), so no `unknown`/`never` form
+// accepts a MemoryLevel<string, string> and a ClassicLevel<Uint8Array, Uint8Array> alike. The
+// adapter passes explicit encodings on every call, so the parameters never matter to it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LevelDatabase = AbstractLevel<any, any, any>;
 
 /**
  * Where the Raft log lives: `'memory'` (default; nothing survives the process), a classic-level
