@@ -1,0 +1,443 @@
+/**
+ * The boundary between users and the replicated state: a job spec (any value at all — it may
+ * come straight from `JSON.parse`) becomes a {@link JobDefinition}, every field checked,
+ * resolved to epoch ms and defaults, with absent optional fields omitted (the state is hashed,
+ * so `undefined`-valued keys must never reach it). Every refusal is a `ValidationError` whose
+ * `field` names the offending field.
+ */
+import type { BackoffOptions, CatchUpPolicy, OverlapPolicy } from './model.js';
+import type { JobDefinition } from './state/commands.js';
+import { ValidationError } from './errors.js';
+import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
+import { parseTime } from './validate-time.js';
+import { checkPayload } from './validate-payload.js';
+import { parseDuration } from '../util/duration.js';
+import { describe } from '../util/describe.js';
+import { validateJobId } from '../util/ids.js';
+import { isPrivateAddress } from '../util/ip.js';
+
+export { parseTime } from './validate-time.js';
+export { checkPayload, MAX_PAYLOAD_BYTES } from './validate-payload.js';
+
+/** What a job gets for each option it does not set (the scheduler's configuration). */
+export interface JobDefaults {
+  /** Attempts per occurrence, first included. */
+  readonly maxAttempts: number;
+  /** Backoff between attempts. */
+  readonly backoff: BackoffOptions;
+  /** Per-attempt timeout (ms). */
+  readonly timeoutMs: number;
+  /** Cron overlap policy. */
+  readonly overlap: OverlapPolicy;
+  /** Cron catch-up policy. */
+  readonly catchUp: CatchUpPolicy;
+  /** Window of the `fire-all` catch-up (ms). */
+  readonly catchUpWindowMs: number;
+}
+
+/** The defaults of the original service: 3 attempts, exponential backoff from 1 s, 5 min timeout, skip overlaps, fire missed occurrences once. */
+export const DEFAULT_JOB_DEFAULTS: JobDefaults = Object.freeze({
+  maxAttempts: 3,
+  backoff: Object.freeze({ initialMs: 1_000, factor: 2, maxMs: 300_000, jitter: 0.2 }),
+  timeoutMs: 300_000,
+  overlap: 'skip',
+  catchUp: 'fire-once',
+  catchUpWindowMs: 3_600_000,
+});
+
+/** What {@link normalizeJobSpec} and {@link mergeJobUpdate} need besides the spec. */
+export interface NormalizeContext {
+  /** The proposer's "now" (epoch ms): `at` must not be before it; the first cron occurrence is searched from it. */
+  readonly now: number;
+  /** Values for options the spec leaves out. */
+  readonly defaults: JobDefaults;
+  /** The id to use when the spec has none (generate it with `generateId()`); ignored by `mergeJobUpdate`. */
+  readonly id: string;
+  /** When given, a `handler` it answers `false` for is refused with `UNKNOWN_HANDLER`. */
+  readonly handlerExists?: (name: string) => boolean;
+  /** When exactly `false`, webhooks to literal private, loopback, link-local or unspecified addresses (and `localhost`) are refused. */
+  readonly allowPrivateWebhooks?: boolean;
+}
+
+/** Most attempts a job may ask for. */
+export const MAX_ATTEMPTS_LIMIT = 100;
+/** Longest per-attempt timeout (24 h). */
+export const MAX_TIMEOUT_MS = 86_400_000;
+const MAX_HANDLER_LENGTH = 200;
+const MAX_URL_LENGTH = 2_048;
+
+const OVERLAP: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
+const CATCH_UP: readonly CatchUpPolicy[] = ['fire-once', 'fire-all', 'skip'];
+const BACKOFF_KEYS: readonly string[] = ['initialMs', 'factor', 'maxMs', 'jitter'];
+const COMMON_KEYS = ['id', 'handler', 'webhook', 'payload', 'maxAttempts', 'backoff', 'timeout'] as const;
+const CRON_ONLY_KEYS = ['timezone', 'startAt', 'endAt', 'overlap', 'catchUp', 'catchUpWindow'] as const;
+const SPEC_KEYS: readonly string[] = [...COMMON_KEYS, 'at', 'cron', ...CRON_ONLY_KEYS];
+const SCHEDULE_KEYS: readonly string[] = ['at', 'cron', 'timezone', 'startAt', 'endAt'];
+/** Names users bring from the HTTP API or other schedulers, mapped to ours for the error message. */
+const ALIASES: Readonly<Record<string, string>> = {
+  webhook_url: 'webhook',
+  webhookUrl: 'webhook',
+  url: 'webhook',
+  cron_expression: 'cron',
+  cronExpression: 'cron',
+  schedule: 'cron',
+  timestamp: 'at',
+  runAt: 'at',
+  last_date: 'endAt',
+  lastDate: 'endAt',
+  start_at: 'startAt',
+  end_at: 'endAt',
+  tz: 'timezone',
+  max_attempts: 'maxAttempts',
+  retries: 'maxAttempts',
+  catch_up: 'catchUp',
+  data: 'payload',
+};
+
+/** Which checks against "now" and the handler registry apply (all of them for a new job). */
+interface Checks {
+  /** `at` not in the past, `endAt` not in the past, at least one cron occurrence. */
+  readonly times: boolean;
+  /** `handlerExists`. */
+  readonly handler: boolean;
+}
+
+type Spec = Readonly<Record<string, unknown>>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Validates a job spec and resolves it into a {@link JobDefinition}.
+ *
+ * Rules: exactly one of `at` (one-shot, not before `ctx.now`) and `cron` (with optional
+ * `timezone` — default `'UTC'` —, `startAt`, `endAt` > `startAt`, `overlap`, `catchUp`,
+ * `catchUpWindow`, and at least one occurrence in that window); exactly one of `handler` and
+ * `webhook` (an absolute http(s) URL); `payload` JSON ≤ 1 MB; `maxAttempts` an integer 1–100;
+ * `backoff` `{initialMs ≥ 0, factor ≥ 1, maxMs ≥ initialMs, jitter 0–1}`, merged over the
+ * defaults; `timeout` a duration in (0, 24h]. Unknown fields are refused, so a typo never passes
+ * silently. A field set to `undefined` counts as absent; `null` is only a value for `payload`.
+ *
+ * @param spec - The spec, treated as hostile: any value is accepted as input and checked.
+ * @param ctx - Now, defaults, the id to use when the spec has none, and the optional checks.
+ * @returns A new definition made of fresh plain values (nothing shared with `spec`).
+ * @throws {@link ValidationError} naming the offending field; nothing else.
+ */
+export function normalizeJobSpec(spec: unknown, ctx: NormalizeContext): JobDefinition {
+  return guard(() => normalize(plainObject(spec, 'spec'), ctx, ctx.id, { times: true, handler: true }));
+}
+
+/**
+ * Applies a patch to an existing definition (for `scheduler.update(id, patch)`) and validates
+ * the result with the rules of {@link normalizeJobSpec}.
+ *
+ * The patch has the fields of a job spec; absent (or `undefined`) fields keep their value.
+ * `startAt: null` and `endAt: null` remove those bounds. Setting `handler` replaces a `webhook`
+ * and vice versa. `backoff` is merged field by field over the current backoff. The kind cannot
+ * change (`at` on a cron job, `cron` on a one-shot job: `CONFLICTING_FIELDS`), nor can the id.
+ * Checks against now (`at`/`endAt` in the past, at least one occurrence) only run when the patch
+ * touches the schedule, and the handler registry only when it sets `handler`, so an unrelated
+ * change (say, the payload) never fails because time has passed.
+ *
+ * @param current - The job's current definition.
+ * @param patch - The changes, treated as hostile input.
+ * @param ctx - As for {@link normalizeJobSpec}; `ctx.id` is ignored.
+ * @returns The new definition.
+ * @throws {@link ValidationError} naming the offending field; nothing else.
+ */
+export function mergeJobUpdate(current: JobDefinition, patch: unknown, ctx: NormalizeContext): JobDefinition {
+  return guard(() => {
+    const p = plainObject(patch, 'patch');
+    checkKeys(p);
+    if (p['id'] !== undefined && p['id'] !== current.id) {
+      throw new ValidationError('INVALID_FIELD', 'id', `cannot be changed (the job is ${JSON.stringify(current.id)})`);
+    }
+    if (current.kind === 'once' && p['cron'] !== undefined) {
+      throw new ValidationError('CONFLICTING_FIELDS', 'cron', 'cannot turn a one-shot job into a cron job: create a new job');
+    }
+    if (current.kind === 'cron' && p['at'] !== undefined) {
+      throw new ValidationError('CONFLICTING_FIELDS', 'at', 'cannot turn a cron job into a one-shot job: create a new job');
+    }
+    const merged: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    copyCurrent(current, merged);
+    for (const key of Object.keys(p)) {
+      const value = p[key];
+      if (value === undefined || key === 'id') continue;
+      if (value === null && (key === 'startAt' || key === 'endAt')) {
+        delete merged[key];
+      } else if (key === 'backoff') {
+        merged['backoff'] = { ...current.backoff, ...plainObject(value, 'backoff') };
+      } else {
+        merged[key] = value;
+      }
+    }
+    if (p['handler'] !== undefined && p['webhook'] === undefined) delete merged['webhook'];
+    if (p['webhook'] !== undefined && p['handler'] === undefined) delete merged['handler'];
+    const touches = (keys: readonly string[]): boolean => keys.some((k) => p[k] !== undefined);
+    const def = normalize(merged, ctx, current.id, { times: touches(SCHEDULE_KEYS), handler: p['handler'] !== undefined });
+    if (def.kind === 'cron') return def;
+    // One-shot jobs cannot set the cron-only policies, so they keep what they were created with.
+    return { ...def, overlap: current.overlap, catchUp: current.catchUp, catchUpWindowMs: current.catchUpWindowMs };
+  });
+}
+
+/** The current definition in spec form, so the merged result goes through the same checks. */
+function copyCurrent(current: JobDefinition, out: Record<string, unknown>): void {
+  if (current.at !== undefined) out['at'] = current.at;
+  if (current.cron !== undefined) out['cron'] = current.cron;
+  if (current.timezone !== undefined) out['timezone'] = current.timezone;
+  if (current.startAt !== undefined) out['startAt'] = current.startAt;
+  if (current.endAt !== undefined) out['endAt'] = current.endAt;
+  if (current.handler !== undefined) out['handler'] = current.handler;
+  if (current.webhook !== undefined) out['webhook'] = current.webhook;
+  if (current.payload !== undefined) out['payload'] = current.payload;
+  out['maxAttempts'] = current.maxAttempts;
+  out['backoff'] = current.backoff;
+  out['timeout'] = current.timeoutMs;
+  if (current.kind === 'cron') {
+    out['overlap'] = current.overlap;
+    out['catchUp'] = current.catchUp;
+    out['catchUpWindow'] = current.catchUpWindowMs;
+  }
+}
+
+function normalize(spec: Spec, ctx: NormalizeContext, fallbackId: string, checks: Checks): JobDefinition {
+  checkKeys(spec);
+  const id = spec['id'] === undefined ? fallbackId : spec['id'];
+  validateJobId(id, 'id');
+
+  const at = spec['at'];
+  const cron = spec['cron'];
+  if (at !== undefined && cron !== undefined) {
+    throw new ValidationError('CONFLICTING_FIELDS', 'cron', 'a job has either at (one-shot) or cron (recurring), not both');
+  }
+  if (at === undefined && cron === undefined) {
+    throw new ValidationError('MISSING_FIELD', 'at', 'either at (one-shot time) or cron (recurring schedule) is required');
+  }
+
+  const out: Partial<Mutable<JobDefinition>> = { id };
+  if (at !== undefined) {
+    for (const key of CRON_ONLY_KEYS) {
+      if (spec[key] !== undefined) throw new ValidationError('CONFLICTING_FIELDS', key, 'only applies to cron jobs (this job has at)');
+    }
+    out.kind = 'once';
+    out.at = parseTime(at, 'at');
+    if (checks.times && out.at < ctx.now) {
+      throw new ValidationError('TIME_IN_PAST', 'at', `must be in the future: ${new Date(out.at).toISOString()} is before now (${new Date(ctx.now).toISOString()})`);
+    }
+  } else {
+    out.kind = 'cron';
+    Object.assign(out, cronSchedule(spec, ctx, checks));
+  }
+
+  Object.assign(out, target(spec, ctx, checks));
+  const payload = spec['payload'];
+  if (payload !== undefined) out.payload = checkPayload(payload, 'payload');
+  out.maxAttempts = maxAttempts(spec['maxAttempts'], ctx.defaults.maxAttempts);
+  out.backoff = backoff(spec['backoff'], ctx.defaults.backoff);
+  out.timeoutMs = timeout(spec['timeout'], ctx.defaults.timeoutMs);
+  out.overlap = oneOf(spec['overlap'], OVERLAP, 'overlap') ?? ctx.defaults.overlap;
+  out.catchUp = oneOf(spec['catchUp'], CATCH_UP, 'catchUp') ?? ctx.defaults.catchUp;
+  out.catchUpWindowMs = spec['catchUpWindow'] === undefined ? ctx.defaults.catchUpWindowMs : duration(spec['catchUpWindow'], 'catchUpWindow');
+  return out as JobDefinition;
+}
+
+type CronFields = Pick<Mutable<JobDefinition>, 'cron' | 'timezone' | 'startAt' | 'endAt'>;
+
+function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partial<CronFields> {
+  const raw = spec['cron'];
+  if (typeof raw !== 'string') throw new ValidationError('INVALID_CRON', 'cron', `must be a cron expression string, got ${describe(raw)}`);
+  if (raw.length > MAX_CRON_LENGTH) validateCron(raw, 'cron');
+  // Whitespace is normalised so re-sending the same schedule spelled differently is still "identical".
+  const expression = raw.trim().split(/\s+/).join(' ');
+  validateCron(expression, 'cron');
+  const zoneRaw = spec['timezone'];
+  let timezone = 'UTC';
+  if (zoneRaw !== undefined) {
+    if (typeof zoneRaw !== 'string') throw new ValidationError('INVALID_TIMEZONE', 'timezone', `must be an IANA time zone name, got ${describe(zoneRaw)}`);
+    validateTimezone(zoneRaw, 'timezone');
+    timezone = zoneRaw;
+  }
+  const out: Partial<CronFields> = { cron: expression, timezone };
+  const startAt = spec['startAt'] === undefined ? undefined : parseTime(spec['startAt'], 'startAt');
+  const endAt = spec['endAt'] === undefined ? undefined : parseTime(spec['endAt'], 'endAt');
+  if (startAt !== undefined) out.startAt = startAt;
+  if (endAt !== undefined) {
+    if (startAt !== undefined && endAt <= startAt) {
+      throw new ValidationError('INVALID_FIELD', 'endAt', `must be after startAt (${new Date(startAt).toISOString()})`);
+    }
+    if (checks.times && endAt < ctx.now) {
+      throw new ValidationError('TIME_IN_PAST', 'endAt', `is in the past: ${new Date(endAt).toISOString()} is before now (${new Date(ctx.now).toISOString()})`);
+    }
+    out.endAt = endAt;
+  }
+  if (checks.times) {
+    const from = Math.max(startAt ?? ctx.now, ctx.now);
+    const first = nextOccurrence(expression, timezone, from, true);
+    if (first === undefined || (endAt !== undefined && first > endAt)) {
+      const window = endAt === undefined ? `after ${new Date(from).toISOString()}` : `between ${new Date(from).toISOString()} and endAt ${new Date(endAt).toISOString()}`;
+      throw new ValidationError('INVALID_CRON', 'cron', `${JSON.stringify(expression)} has no occurrence ${window} in ${timezone}`);
+    }
+  }
+  return out;
+}
+
+function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial<JobDefinition>, 'handler' | 'webhook'> {
+  const handler = spec['handler'];
+  const webhook = spec['webhook'];
+  if (handler !== undefined && webhook !== undefined) {
+    throw new ValidationError('CONFLICTING_FIELDS', 'webhook', 'a job has either a handler or a webhook, not both');
+  }
+  if (handler === undefined && webhook === undefined) {
+    throw new ValidationError('MISSING_FIELD', 'handler', 'either handler (a registered handler name) or webhook (an http(s) URL) is required');
+  }
+  if (handler !== undefined) {
+    if (typeof handler !== 'string') throw new ValidationError('INVALID_FIELD', 'handler', `must be a string, got ${describe(handler)}`);
+    if (handler.length === 0 || handler.length > MAX_HANDLER_LENGTH) {
+      throw new ValidationError('INVALID_FIELD', 'handler', `must be 1-${MAX_HANDLER_LENGTH} characters long`);
+    }
+    if (checks.handler && ctx.handlerExists !== undefined && !ctx.handlerExists(handler)) {
+      throw new ValidationError('UNKNOWN_HANDLER', 'handler', `no handler named ${JSON.stringify(handler)} is registered (scheduler.handle(name, fn))`);
+    }
+    return { handler };
+  }
+  return { webhook: webhookUrl(webhook, ctx.allowPrivateWebhooks === false) };
+}
+
+function webhookUrl(value: unknown, refusePrivate: boolean): string {
+  if (typeof value !== 'string') throw new ValidationError('INVALID_URL', 'webhook', `must be an http(s) URL string, got ${describe(value)}`);
+  if (value.length > MAX_URL_LENGTH) throw new ValidationError('INVALID_URL', 'webhook', `is longer than ${MAX_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError('INVALID_URL', 'webhook', `is not an absolute URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError('INVALID_URL', 'webhook', `must use http or https, not ${url.protocol.slice(0, -1)}`);
+  }
+  if (url.hostname === '') throw new ValidationError('INVALID_URL', 'webhook', 'has no host');
+  if (refusePrivate) {
+    const host = url.hostname.toLowerCase();
+    if (isPrivateAddress(host) || host === 'localhost' || host.endsWith('.localhost')) {
+      throw new ValidationError(
+        'PRIVATE_WEBHOOK_TARGET',
+        'webhook',
+        `${host} is a private, loopback, link-local or unspecified address; allow private webhooks to use it`,
+      );
+    }
+  }
+  return value;
+}
+
+function maxAttempts(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS_LIMIT) {
+    throw new ValidationError('INVALID_FIELD', 'maxAttempts', `must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${typeof value === 'number' ? String(value) : describe(value)}`);
+  }
+  return value;
+}
+
+function backoff(value: unknown, fallback: BackoffOptions): BackoffOptions {
+  if (value === undefined) return { initialMs: fallback.initialMs, factor: fallback.factor, maxMs: fallback.maxMs, jitter: fallback.jitter };
+  const given = plainObject(value, 'backoff');
+  for (const key of Object.keys(given)) {
+    if (!BACKOFF_KEYS.includes(key)) {
+      throw new ValidationError('INVALID_FIELD', `backoff.${key}`, `unknown field; backoff has ${BACKOFF_KEYS.join(', ')}`);
+    }
+  }
+  const initialMs = given['initialMs'] === undefined ? fallback.initialMs : duration(given['initialMs'], 'backoff.initialMs');
+  const maxMs = given['maxMs'] === undefined ? fallback.maxMs : duration(given['maxMs'], 'backoff.maxMs');
+  const factor = given['factor'] === undefined ? fallback.factor : given['factor'];
+  const jitter = given['jitter'] === undefined ? fallback.jitter : given['jitter'];
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
+    throw new ValidationError('INVALID_FIELD', 'backoff.factor', `must be a finite number >= 1, got ${typeof factor === 'number' ? String(factor) : describe(factor)}`);
+  }
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+    throw new ValidationError('INVALID_FIELD', 'backoff.jitter', `must be a number from 0 to 1, got ${typeof jitter === 'number' ? String(jitter) : describe(jitter)}`);
+  }
+  if (maxMs < initialMs) {
+    const field = given['maxMs'] === undefined ? 'backoff.initialMs' : 'backoff.maxMs';
+    throw new ValidationError('INVALID_FIELD', field, `backoff.maxMs (${maxMs}) must be at least backoff.initialMs (${initialMs})`);
+  }
+  return { initialMs, factor, maxMs, jitter };
+}
+
+function timeout(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = duration(value, 'timeout');
+  if (ms <= 0 || ms > MAX_TIMEOUT_MS) {
+    throw new ValidationError('INVALID_DURATION', 'timeout', `must be more than 0 and at most 24h, got ${ms}ms`);
+  }
+  return ms;
+}
+
+function duration(value: unknown, field: string): number {
+  if (typeof value !== 'number' && typeof value !== 'string') {
+    throw new ValidationError('INVALID_DURATION', field, `must be milliseconds or a duration string like "30s", got ${describe(value)}`);
+  }
+  const ms = parseDuration(value, field);
+  if (!Number.isSafeInteger(ms)) {
+    throw new ValidationError('INVALID_DURATION', field, `must be a whole number of milliseconds, got ${ms}`);
+  }
+  return ms;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ValidationError('INVALID_FIELD', field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 50)) : describe(value)}`);
+}
+
+function plainObject(value: unknown, field: string): Spec {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
+    throw new ValidationError('INVALID_FIELD', field, `must be an object, got ${describe(value)}`);
+  }
+  return value as Spec;
+}
+
+function checkKeys(spec: Spec): void {
+  const unknown = Object.keys(spec).filter((key) => !SPEC_KEYS.includes(key));
+  if (unknown.length === 0) return;
+  const hints = unknown.map((key) => {
+    const better = ALIASES[key] ?? closest(key);
+    return better === undefined ? JSON.stringify(key) : `${JSON.stringify(key)} (did you mean ${JSON.stringify(better)}?)`;
+  });
+  throw new ValidationError('INVALID_FIELD', unknown[0] as string, `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
+}
+
+/** The known field within edit distance 2 of a typo, if any. */
+function closest(key: string): string | undefined {
+  if (key.length > 40) return undefined;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const known of SPEC_KEYS) {
+    const d = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/** Keeps the promise that only `ValidationError`s escape, whatever a hostile input (a throwing getter, a Proxy) does. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    throw new ValidationError('INVALID_FIELD', 'spec', `could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+

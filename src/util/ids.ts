@@ -1,0 +1,48 @@
+/**
+ * Job ids: generated ones, and the rules a caller-chosen one must follow.
+ */
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../scheduler/errors.js';
+import { describe } from './describe.js';
+
+/** Longest accepted job id. */
+export const MAX_JOB_ID_LENGTH = 200;
+
+/**
+ * `@` and `#` are left out on purpose: execution ids are `${jobId}@${scheduledAt}#${attempt}`,
+ * so a job id containing them could be confused with (or forge) another job's execution id.
+ */
+const JOB_ID = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * A fresh random job id (a v4 UUID). Call it in the proposer, never inside the state machine:
+ * ids travel inside commands so every replica stores the same one.
+ *
+ * @returns A lowercase UUID such as `'3b241101-e2bb-4255-8caf-4136c566a962'`.
+ */
+export function generateId(): string {
+  return randomUUID();
+}
+
+/**
+ * Checks a caller-chosen job id: a string of 1–200 characters from `[A-Za-z0-9._:-]`.
+ *
+ * @param id - The value to check.
+ * @param field - Names the field in the error (default `'id'`).
+ * @throws {@link ValidationError} `INVALID_FIELD` otherwise.
+ */
+export function validateJobId(id: unknown, field = 'id'): asserts id is string {
+  if (typeof id !== 'string') {
+    throw new ValidationError('INVALID_FIELD', field, `must be a string, got ${describe(id)}`);
+  }
+  if (id.length === 0 || id.length > MAX_JOB_ID_LENGTH) {
+    throw new ValidationError('INVALID_FIELD', field, `must be 1-${MAX_JOB_ID_LENGTH} characters long, got ${id.length}`);
+  }
+  if (!JOB_ID.test(id)) {
+    throw new ValidationError(
+      'INVALID_FIELD',
+      field,
+      'may only contain letters, digits and . _ : - (@ and # are reserved for execution ids)',
+    );
+  }
+}

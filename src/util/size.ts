@@ -1,0 +1,88 @@
+/**
+ * Byte sizes as users write them (`2GB`, `500MB`, `1.5GB`) turned into bytes.
+ *
+ * Multiples are binary — 1 KB = 1024 bytes, 1 MB = 1024², 1 GB = 1024³ — as the original Go
+ * service read `QUEUE_MEMORY_LIMIT` (its `ParseMemoryLimit` multiplied `KB`/`MB`/`GB` by powers
+ * of 1024), so an existing `QUEUE_MEMORY_LIMIT=2GB` means the same limit here. The IEC spellings
+ * (`KiB`, `MiB`, `GiB`, `TiB`) are accepted as the same multiples.
+ */
+import { ValidationError } from '../scheduler/errors.js';
+import { describe } from './describe.js';
+
+const KIB = 1024;
+const MULTIPLIER: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: KIB,
+  kb: KIB,
+  kib: KIB,
+  m: KIB ** 2,
+  mb: KIB ** 2,
+  mib: KIB ** 2,
+  g: KIB ** 3,
+  gb: KIB ** 3,
+  gib: KIB ** 3,
+  t: KIB ** 4,
+  tb: KIB ** 4,
+  tib: KIB ** 4,
+};
+
+const SIZE = /^(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)$/i;
+const MAX_LENGTH = 64;
+
+/**
+ * Parses a byte size.
+ *
+ * Accepts a non-negative finite number of bytes, or a string: a non-negative decimal number
+ * followed by an optional unit `B`, `KB`, `MB`, `GB`, `TB` (also `K`, `M`, `G`, `T` and `KiB`,
+ * `MiB`, `GiB`, `TiB`), case-insensitive, binary multiples (1 KB = 1024 bytes). `'1024'` is
+ * 1024 bytes; `'1.5GB'` is 1610612736. Fractions of a byte are rounded down.
+ *
+ * @param value - The size as given by the user.
+ * @param field - Names the setting in the error (dotted path).
+ * @returns Bytes, a non-negative safe integer.
+ * @throws {@link ValidationError} `INVALID_SIZE` for anything else.
+ */
+export function parseSize(value: number | string, field: string): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
+      throw new ValidationError('INVALID_SIZE', field, `must be a non-negative finite number of bytes, got ${String(value)}`);
+    }
+    return Math.floor(value);
+  }
+  if (typeof value !== 'string') {
+    throw new ValidationError('INVALID_SIZE', field, `must be a number of bytes or a string like "500MB", got ${describe(value)}`);
+  }
+  const text = value.trim();
+  const m = text.length <= MAX_LENGTH ? SIZE.exec(text) : null;
+  const multiplier = m === null ? undefined : MULTIPLIER[(m[2] as string).toLowerCase()];
+  if (m === null || multiplier === undefined) {
+    throw new ValidationError(
+      'INVALID_SIZE',
+      field,
+      `invalid size ${JSON.stringify(text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text)}: use bytes or a number with KB, MB, GB or TB (binary: 1 KB = 1024 bytes), e.g. "500MB", "1.5GB"`,
+    );
+  }
+  const bytes = Math.floor(Number(m[1]) * multiplier);
+  if (!Number.isSafeInteger(bytes)) {
+    throw new ValidationError('INVALID_SIZE', field, `is too large: ${JSON.stringify(text)}`);
+  }
+  return bytes;
+}
+
+/**
+ * Formats bytes with the largest binary unit that keeps at least 1 (`1610612736` → `'1.5GB'`),
+ * two decimals at most, for messages and logs.
+ *
+ * @param bytes - A byte count.
+ * @returns A string {@link parseSize} reads back to the same value when the rounding is exact.
+ */
+export function formatSize(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  const sign = bytes < 0 ? '-' : '';
+  const abs = Math.abs(bytes);
+  for (const [unit, size] of [['TB', KIB ** 4], ['GB', KIB ** 3], ['MB', KIB ** 2], ['KB', KIB]] as const) {
+    if (abs >= size) return `${sign}${Number((abs / size).toFixed(2))}${unit}`;
+  }
+  return `${sign}${abs}B`;
+}
