@@ -540,7 +540,7 @@ export class RaftCore {
     }
     const prevTerm = m.logTerm ?? 0;
     const last = this.#log.maybeAppend(prev, prevTerm, m.entries ?? NO_ENTRIES);
-    if (this.#log.truncatedFrom !== Infinity) this.#dropStaleAcks();
+    if (this.#log.truncatedFrom !== Infinity) this.#dropStaleMessages();
     if (last >= 0) {
       this.#log.commitTo(Math.min(m.commit ?? 0, last));
       this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: last });
@@ -560,15 +560,20 @@ export class RaftCore {
   }
 
   /**
-   * A conflicting append removed entries that acknowledgements still waiting in the outbox vouch
-   * for. They were true when made, but they leave only after the next Ready is persisted, and that
-   * Ready no longer holds those entries: an ack must never claim what the disk will not have.
-   * Only a stale leader (older term) is waiting for them, so nothing is lost by dropping them.
+   * A conflicting append removed entries that messages still waiting in the outbox vouch for:
+   * acknowledgements of them, or appends this node sent while it led an older term. They were
+   * true when made, but they would leave only after the next Ready is persisted, and that Ready no
+   * longer holds those entries: a message must never claim what the disk will not have. Only a
+   * stale leader (an older term) needs them, so nothing is lost by dropping them.
    */
-  #dropStaleAcks(): void {
+  #dropStaleMessages(): void {
     const from = this.#log.truncatedFrom;
     this.#log.truncatedFrom = Infinity;
-    this.#msgs = this.#msgs.filter((m) => m.type !== 'appendResp' || m.reject === true || (m.index ?? 0) < from);
+    this.#msgs = this.#msgs.filter((m) => {
+      if (m.type === 'appendResp') return m.reject === true || (m.index ?? 0) < from;
+      if (m.type === 'append') return (m.index ?? 0) + (m.entries?.length ?? 0) < from;
+      return true;
+    });
   }
 
   #handleHeartbeat(m: Message): void {
