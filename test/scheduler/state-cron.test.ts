@@ -195,12 +195,14 @@ describe('catch-up policies', () => {
     const { state, effects } = recording();
     create(state, T0, cron('s', '* * * * * *'));
     const now = T0 + 30 * 24 * HOUR;
+    const missedExactly = 30 * 24 * 3600; // every second after T0 up to now, T0 itself runs
     effects.length = 0;
     const r = outcome(state, start('s', T0, now));
     assert.equal(r.outcome, 'started');
-    assert.equal(r.missed, CATCH_UP_SCAN_LIMIT);
+    // Counted exactly for the first CATCH_UP_SCAN_LIMIT, then estimated from their pace (exact for an even schedule).
+    assert.equal(r.missed, missedExactly);
     const job = state.getJob('s');
-    assert.equal(job?.missedCount, CATCH_UP_SCAN_LIMIT);
+    assert.equal(job?.missedCount, missedExactly);
     assert.equal(job?.nextRunAt, now + SEC);
     assert.equal(state.getSkipped('s')?.length, CATCH_UP_RECORD_LIMIT);
     const missed = effects.filter((e) => e.type === 'occurrenceMissed');
@@ -211,8 +213,22 @@ describe('catch-up policies', () => {
       scheduledAt: T0 + (CATCH_UP_RECORD_LIMIT + 1) * SEC,
       recordedAt: now,
       reason: 'missed',
-      count: CATCH_UP_SCAN_LIMIT - CATCH_UP_RECORD_LIMIT,
+      count: missedExactly - CATCH_UP_RECORD_LIMIT,
     });
+    assert.ok(CATCH_UP_SCAN_LIMIT < missedExactly);
+  });
+
+  test('an uneven schedule past the walk limit is estimated, and continues at the right occurrence', () => {
+    const state = new SchedulerState();
+    // Weekdays at 09:00 and 17:00: uneven gaps.
+    create(state, T0, cron('w', '0 9,17 * * 1-5', { catchUp: 'skip' }));
+    const first = state.getJob('w')?.nextRunAt as number;
+    const now = T0 + 365 * 24 * HOUR + 12 * HOUR; // 2027-01-01T12:00Z, a Friday
+    const r = outcome(state, start('w', first, now));
+    assert.equal(r.outcome, 'skipped');
+    // 261 weekdays in 2026 (two runs each) plus 09:00 on 2027-01-01: about 523, estimated.
+    assert.ok(r.missed > 450 && r.missed < 600, String(r.missed));
+    assert.equal(state.getJob('w')?.nextRunAt, Date.UTC(2027, 0, 1, 17));
   });
 
   test('an occurrence late by no more than the missed threshold is on time', () => {

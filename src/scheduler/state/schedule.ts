@@ -8,14 +8,16 @@ import type { BackoffOptions } from '../model.js';
 import type { CronSchedule } from './records.js';
 
 /**
- * Most occurrences one catch-up walks through. An every-second job down for a month has millions
- * of missed occurrences; the walk counts the first this many, then jumps straight past the gap,
- * so `missedCount` is a lower bound when a gap holds more.
+ * Most occurrences one catch-up walks through. Each step asks croner for the next occurrence
+ * (tens of microseconds), and an every-second job down for a month missed millions: the walk
+ * counts the first this many exactly, estimates the rest from their pace, and jumps straight
+ * past the gap. So `missedCount`/`skippedCount` are exact for gaps of up to this many
+ * occurrences and estimated beyond (exact for evenly spaced schedules).
  */
-export const CATCH_UP_SCAN_LIMIT = 1000;
+export const CATCH_UP_SCAN_LIMIT = 32;
 
-/** Most occurrences one catch-up records individually (the rest of the walk is only counted). */
-export const CATCH_UP_RECORD_LIMIT = 100;
+/** Most occurrences one catch-up records individually (the rest are only counted). */
+export const CATCH_UP_RECORD_LIMIT = 16;
 
 /**
  * The first occurrence of `schedule` at or after (`inclusive`) or strictly after `from`, or
@@ -41,7 +43,7 @@ export function firstOccurrence(schedule: CronSchedule, now: number): number | u
 
 /** Where a {@link walkOccurrences} stopped. */
 export interface Walk {
-  /** Occurrences walked over (at most {@link CATCH_UP_SCAN_LIMIT}). */
+  /** Occurrences walked over (beyond {@link CATCH_UP_SCAN_LIMIT}, partly estimated). */
   readonly counted: number;
   /** The first occurrence past the bound (`undefined`: none left). */
   readonly next: number | undefined;
@@ -62,7 +64,10 @@ export function walkOccurrences(
   let counted = 0;
   while (at !== undefined && (strict ? at < bound : at <= bound)) {
     if (counted === CATCH_UP_SCAN_LIMIT) {
-      return { counted, next: nextAfter(schedule, bound, strict) };
+      // `at` is the next one inside the bound: count it and those after it at the pace so far.
+      const pace = (at - (first as number)) / counted;
+      const rest = pace > 0 ? Math.floor((bound - at) / pace) + 1 : 1;
+      return { counted: counted + rest, next: nextAfter(schedule, bound, strict) };
     }
     if (counted < CATCH_UP_RECORD_LIMIT) visit(at);
     counted++;
