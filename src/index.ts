@@ -16,6 +16,7 @@ export {
   type CreateSchedulerOptions,
   type HealthOptions,
   type JobListPage,
+  type JobUpdate,
   type ListOptions,
   type NodeRole,
   type RaftTuning,
@@ -68,7 +69,6 @@ export {
   type OverlapPolicy,
   type SkippedOccurrence,
 } from './scheduler/model.js';
-export type { JobUpdate } from './scheduler/validate.js';
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 export { DEFAULT_TIMING, FAST_TIMING, type RaftTiming } from './raft/timing.js';
 export type { Entry, EntryKind, Message, MessageType, NodeId, Transport } from './raft/types.js';

@@ -241,18 +241,31 @@ export class Executor {
     for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as Running);
     this.#queue = [];
     this.#queueHead = 0;
-    if (this.#running.size === 0) return;
+    if (this.#allStopped()) return;
     const done = new Promise<void>((resolve) => (this.#drained = resolve));
     let timer: TimerHandle | undefined;
     const graceOver = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, graceMs)));
     await Promise.race([done, graceOver]);
     this.#o.clock.clearTimeout(timer);
-    if (this.#running.size === 0) return;
+    if (this.#allStopped()) return;
+    const returned = new Promise<void>((resolve) => (this.#drained = resolve));
     for (const run of this.#running.values()) if (run.stopped === undefined) this.#stop(run, 'closing');
-    // A handler that ignores its signal must not hold close() hostage forever.
+    // Give aborted handlers a moment to return (and report); one that ignores its signal must
+    // not hold close() hostage forever.
     const lastChance = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, graceMs)));
-    await Promise.race([done, lastChance]);
+    await Promise.race([returned, lastChance]);
     this.#o.clock.clearTimeout(timer);
+    this.#drained = undefined;
+  }
+
+  /**
+   * Whether no attempt is still live. Attempts already ended in the log (timed out, cancelled)
+   * whose handlers have not returned are zombies: their signal is aborted and nothing waits on
+   * them, so they do not hold `drain` up; while draining, `closing` ones count until they return.
+   */
+  #allStopped(): boolean {
+    for (const run of this.#running.values()) if (run.stopped === undefined || run.stopped === 'closing') return false;
+    return true;
   }
 
   #run(run: Running): void {
@@ -360,6 +373,7 @@ export class Executor {
         ? new DOMException('execution timed out', 'TimeoutError')
         : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
     );
+    this.#maybeDrained();
   }
 
   /** The work of `run` returned (or failed to start): report per how it was stopped, free the slot. */
@@ -416,11 +430,14 @@ export class Executor {
       this.#active--;
       this.#startWaiting();
     }
-    if (this.#running.size === 0 && this.#drained !== undefined) {
-      const drained = this.#drained;
-      this.#drained = undefined;
-      drained();
-    }
+    this.#maybeDrained();
+  }
+
+  #maybeDrained(): void {
+    if (this.#drained === undefined || !this.#allStopped()) return;
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained();
   }
 
   #startWaiting(): void {

@@ -76,6 +76,7 @@ export class LeaderLoop {
   #epoch = 0;
   #ctx: DecideContext | undefined;
   #timer: TimerHandle | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #armedAt = Infinity;
   #failures = 0;
   /** Reused across passes so a pass allocates only what it proposes. */
@@ -157,20 +158,26 @@ export class LeaderLoop {
     }
     const now = this.#o.clock.now();
     const at = Math.min(next, now + this.#o.slotGapMs);
-    if (this.#timer !== undefined && this.#armedAt <= at) return;
+    if ((this.#timer !== undefined || this.#immediate !== undefined) && this.#armedAt <= at) return;
     this.#disarm();
     this.#armedAt = at;
-    this.#timer = this.#o.clock.setTimeout(this.#fire, at - now);
+    // Already due: the next turn of the event loop, not a timer (a 0 ms timer costs ≥ 1 ms in
+    // Node, and a ManualClock would hold it until someone moves time, though its time has come).
+    if (at <= now) this.#immediate = setImmediate(this.#fire);
+    else this.#timer = this.#o.clock.setTimeout(this.#fire, at - now);
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
     this.#armedAt = Infinity;
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
+    this.#immediate = undefined;
     this.#armedAt = Infinity;
     const ctx = this.#ctx;
     if (!this.#active || ctx === undefined) return;

@@ -27,12 +27,39 @@ import {
 import type { AttemptOutcome, SchedulerEventName, SchedulerEvents } from './events.js';
 import { CommandPipe, Executor, type Handler } from './executor.js';
 import { LeaderLoop } from './leader-loop.js';
-import type { Execution, Job, JobSpec, JobStatus, JobStatusInfo, SkippedOccurrence } from './model.js';
+import type {
+  CatchUpPolicy,
+  Execution,
+  Job,
+  JobSpec,
+  JobSpecBase,
+  JobStatus,
+  JobStatusInfo,
+  OverlapPolicy,
+  SkippedOccurrence,
+} from './model.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 import { SchedulerState } from './state/index.js';
 import type { Command, JobDefinition } from './state/commands.js';
 import type { ApplyResult, RejectionInfo, StateEffect, StateCounts } from './state/types.js';
-import { mergeJobUpdate, normalizeJobSpec, type JobUpdate } from './validate.js';
+import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from './validate.js';
+
+/**
+ * The changes `update` applies: any job-spec field, absent fields kept. The kind cannot change
+ * (no `cron` on a one-shot job, no `at` on a cron job); `startAt`/`endAt: null` remove the bound.
+ */
+export interface JobUpdate extends Partial<Omit<JobSpecBase, 'id'>> {
+  /** New time of a one-shot job. */
+  readonly at?: Date | number | string;
+  /** New expression of a cron job. */
+  readonly cron?: string;
+  readonly timezone?: string;
+  readonly startAt?: Date | number | string | null;
+  readonly endAt?: Date | number | string | null;
+  readonly overlap?: OverlapPolicy;
+  readonly catchUp?: CatchUpPolicy;
+  readonly catchUpWindow?: number | string;
+}
 
 /** Options of the read methods. */
 export interface ReadOptions {
@@ -428,7 +455,10 @@ export class Scheduler {
     return result.job;
   }
 
-  /** Resumes a paused job; occurrences missed meanwhile follow the job's catch-up policy. */
+  /**
+   * Resumes a paused job. A cron job picks its schedule up from now (occurrences that fell due
+   * during the pause do not run); a one-shot whose time passed meanwhile runs now, late.
+   */
   async resume(id: string): Promise<Job> {
     this.#assertOpen();
     const result = await this.#submit({ type: 'resumeJob', now: this.#o.clock.now(), jobId: id });
@@ -438,11 +468,17 @@ export class Scheduler {
 
   /**
    * Runs one extra occurrence of the job now, on this node, without moving its schedule. The
-   * overlap policy applies: resolves with the started execution, or `undefined` when the policy
-   * skipped it (or, with `queue-one`, queued it behind the running one).
+   * overlap policy applies while an attempt of the job runs: with `skip` and `queue-one` the
+   * trigger is dropped and resolves `undefined` (a `queue-one` job's queue slot belongs to its
+   * schedule); with `allow` it runs alongside. Otherwise resolves with the started execution.
    */
   async trigger(id: string): Promise<Execution | undefined> {
     this.#assertOpen();
+    // The overlap check reads this replica, so make it current first.
+    await this.#log.readIndex();
+    const job = this.#state.getJob(id);
+    if (job === undefined) throw new JobNotFoundError(id);
+    if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
     const now = this.#o.clock.now();
     const result = await this.#submit({
       type: 'startExecution',
@@ -695,7 +731,7 @@ export class Scheduler {
     return normalizeJobSpec(spec, this.#validationContext(now, spec.id ?? generateId()));
   }
 
-  #validationContext(now: number, id: string) {
+  #validationContext(now: number, id: string): NormalizeContext {
     return {
       now,
       id,
