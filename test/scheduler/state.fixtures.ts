@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { SchedulerState, type ApplyResult, type DecideContext, type Rejection, type StateEffect } from '../../src/scheduler/state/index.js';
-import type { Command, JobDefinition } from '../../src/scheduler/state/commands.js';
+import type { Command, FinishExecutionCommand, JobDefinition, StartExecutionCommand } from '../../src/scheduler/state/commands.js';
 import { JOB_STATUSES, type JobStatus } from '../../src/scheduler/model.js';
 
 /** 2026-01-01T00:00:00Z: whole minutes and seconds make cron arithmetic easy to read. */
@@ -55,7 +55,7 @@ export function ctx(overrides: Partial<DecideContext> = {}): DecideContext {
 }
 
 /** Applies `command` and returns the result, failing the test on a rejection. */
-export function ok<R extends ApplyResult>(result: R | Rejection): R {
+export function ok<R extends ApplyResult>(result: ApplyResult): R {
   if (!result.ok) assert.fail(`rejected: ${JSON.stringify(result.rejected)}`);
   return result as R;
 }
@@ -74,7 +74,7 @@ export function create(state: SchedulerState, now: number, ...jobs: JobDefinitio
 }
 
 /** The start command `decide` would propose for the next occurrence at `scheduledAt`. */
-export function start(jobId: string, scheduledAt: number, now: number, extra: Partial<Extract<Command, { type: 'startExecution' }>> = {}): Command {
+export function start(jobId: string, scheduledAt: number, now: number, extra: Partial<StartExecutionCommand> = {}): StartExecutionCommand {
   return {
     type: 'startExecution',
     now,
@@ -94,8 +94,8 @@ export function finish(
   executionId: string,
   now: number,
   status: 'completed' | 'failed' | 'timeout' | 'cancelled',
-  extra: Partial<Extract<Command, { type: 'finishExecution' }>> = {},
-): Command {
+  extra: Partial<FinishExecutionCommand> = {},
+): FinishExecutionCommand {
   return { type: 'finishExecution', now, executionId, status, settled: true, random: 0, ...extra };
 }
 
@@ -174,7 +174,7 @@ export function randomLog(seed: number, length: number): { log: Command[]; hash:
     results.push(state.apply(command));
   };
   const def = (id: string): JobDefinition => {
-    const extra: Partial<JobDefinition> = {
+    const extra: { -readonly [K in keyof JobDefinition]?: JobDefinition[K] } = {
       maxAttempts: 1 + Math.floor(rnd() * 3),
       overlap: pick(POLICIES.overlap),
       catchUp: pick(POLICIES.catchUp),
