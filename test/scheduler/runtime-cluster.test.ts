@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryNetwork } from '../../src/transport/index.js';
 import { ManualClock } from '../../src/util/manual-clock.js';
-import { FAST_TIMING } from '../../src/raft/timing.js';
+import { DEFAULT_TIMING } from '../../src/raft/timing.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import { record, T0, type Recorded } from '../fixtures/scheduler-harness.js';
 
@@ -35,7 +35,7 @@ class Cluster {
         transport: this.net.connect(id),
         clock: this.clock,
         random: seeded(i + 1),
-        raft: { timing: FAST_TIMING },
+        raft: { timing: DEFAULT_TIMING },
       });
       scheduler.handle('work', (ctx) => void this.runs.push({ node: id, execution: ctx.execution.id }));
       this.nodes.set(id, scheduler);
@@ -60,7 +60,7 @@ class Cluster {
     const end = this.clock.now() + maxMs;
     while (!cond()) {
       if (this.clock.now() >= end) assert.fail(`condition not met within ${maxMs} ms of simulated time`);
-      await this.clock.advance(FAST_TIMING.tickMs);
+      await this.clock.advance(DEFAULT_TIMING.tickMs);
     }
   }
 
