@@ -12,6 +12,7 @@ import {
   ProposalDroppedError,
   RaftTimeoutError,
   type DropReason,
+  type RaftError,
 } from './errors.js';
 import type {
   Entry,
@@ -62,9 +63,13 @@ export interface RaftNodeOptions {
 
 /** A snapshot of a node's state, for debugging and metrics. */
 export interface RaftNodeStatus {
+  /** This node's id. */
   readonly id: NodeId;
+  /** Its role in the current term. */
   readonly role: Role;
+  /** The current term. */
   readonly term: number;
+  /** The leader this node knows, or `null`. */
   readonly leader: NodeId | null;
   /** Highest index known committed. */
   readonly commit: number;
@@ -109,6 +114,12 @@ const textEncoder = new TextEncoder();
 /**
  * One member of a Raft cluster (a single node is a cluster of one). See {@link ReplicatedLog} for
  * the contract; {@link RaftNode.status} adds a debugging view.
+ *
+ * `propose` copies the caller's bytes at once. The `data` handed to `StateMachine.apply` is a view
+ * into a buffer shared with neighbouring entries: decode it, or copy it before keeping it.
+ * Rejections are {@link RaftError}s (`NO_LEADER`, `PROPOSAL_DROPPED`, `TIMEOUT`, `NOT_LEADER`,
+ * `CLOSED`); a proposal rejected with `PROPOSAL_DROPPED` for `leader-changed` or `timeout` may
+ * still commit, so retries must be idempotent.
  */
 export class RaftNode implements ReplicatedLog {
   readonly id: NodeId;
@@ -444,13 +455,15 @@ export class RaftNode implements ReplicatedLog {
 
   /** Re-reads role, leader and term after a cycle; settles reads and transfers; tells listeners. */
   #observe(): void {
+    // After close() the node has said its last word (leader: none); a cycle still finishing must not contradict it.
+    if (this.#state === 'closed') return;
     const s = this.#core!.status();
     const termChanged = s.term !== this.#term;
     const leaderChanged = s.leader !== this.#leader;
     this.#role = s.role;
     this.#term = s.term;
     this.#leader = s.leader;
-    const isLeader = this.#state !== 'closed' && s.role === 'leader' && this.#appliedTerm === s.term;
+    const isLeader = s.role === 'leader' && this.#appliedTerm === s.term;
     if (termChanged) this.#dropWhere((p) => p.index === 0 && p.term !== 0 && p.term < s.term, 'leader-changed');
     if (this.#reads.size > 0) this.#settleReads(leaderChanged);
     if (this.#transfers.size > 0 && s.leader !== null && s.leader !== this.id) {

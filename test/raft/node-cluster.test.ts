@@ -209,6 +209,22 @@ describe('RaftNode, three voters over MemoryNetwork', () => {
     await c.closeAll();
   });
 
+  test('a transfer to an unreachable node times out; the leader keeps leading', async () => {
+    const c = new Cluster();
+    await c.startAll();
+    const leader = await c.electedLeader();
+    const target = followersOf(leader)[0]!;
+    c.net.isolate(target);
+    const transfer = c.node(leader).transferLeadership(target);
+    // While handing over, the leader refuses proposals at once rather than letting them hang.
+    await assert.rejects(c.settle(c.node(leader).propose(enc.encode('during'))), (e: unknown) => e instanceof RaftError);
+    await assert.rejects(c.settle(transfer), (e: unknown) => e instanceof RaftError && e.code === 'TIMEOUT');
+    assert.equal(c.node(leader).isLeader(), true);
+    assert.equal(await c.settle(c.node(leader).propose(enc.encode('after'))), `${leader}:1`);
+    c.net.heal();
+    await c.closeAll();
+  });
+
   test('transferLeadership on a follower: nothing to hand over, or NOT_LEADER for another target', async () => {
     const c = new Cluster();
     await c.startAll();

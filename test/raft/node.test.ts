@@ -71,6 +71,18 @@ describe('RaftNode, single voter', () => {
     await node.close();
   });
 
+  test('an unsubscribed leadership listener hears nothing more', async () => {
+    const node = single(await openMemoryStorage());
+    const heard: LeadershipChange[] = [];
+    const unsubscribe = node.onLeadership((c) => heard.push(c));
+    await node.start();
+    const before = heard.length;
+    assert.ok(before > 0);
+    unsubscribe();
+    await node.close();
+    assert.equal(heard.length, before);
+  });
+
   test('propose resolves with the apply result; apply sees the bare payload, index and term', async () => {
     const sm = new Recorder();
     const node = single(await openMemoryStorage(), sm);
