@@ -65,7 +65,10 @@ export class ProposalDroppedError extends RaftError {
 /** A read or a leadership transfer did not complete in time. */
 export class RaftTimeoutError extends RaftError {
   declare readonly code: 'TIMEOUT';
-  /** @param operation - what timed out. @param ms - after how long. */
+  /**
+   * @param operation - what timed out.
+   * @param ms - after how long.
+   */
   constructor(operation: string, ms: number) {
     super('TIMEOUT', `${operation} timed out after ${ms} ms`);
   }
@@ -74,7 +77,10 @@ export class RaftTimeoutError extends RaftError {
 /** The node is not running: not started yet, closed, or stopped by a storage failure (see `cause`). */
 export class NodeClosedError extends RaftError {
   declare readonly code: 'CLOSED';
-  /** @param message - why. @param cause - the failure that stopped the node, if any. */
+  /**
+   * @param message - why.
+   * @param cause - the failure that stopped the node, if any.
+   */
   constructor(message = 'node is closed', cause?: unknown) {
     super('CLOSED', message, cause === undefined ? undefined : { cause });
   }
