@@ -77,14 +77,40 @@ export function applyCreate(store: Store, cmd: CreateJobsCommand): CreateJobsRes
       });
     }
   }
-  const views = new Array<Job>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const job = records[i] as JobRecord;
-    views[i] = jobView(job);
-    if (!store.listening || created[i] !== true) continue;
-    store.emit({ type: 'jobCreated', jobId: job.id });
-    const at = wakeOf(job);
-    if (at !== undefined) store.emit({ type: 'wake', jobId: job.id, at });
+  if (store.listening) {
+    for (let i = 0; i < records.length; i++) {
+      if (created[i] !== true) continue;
+      const job = records[i] as JobRecord;
+      store.emit({ type: 'jobCreated', jobId: job.id });
+      const at = wakeOf(job);
+      if (at !== undefined) store.emit({ type: 'wake', jobId: job.id, at });
+    }
   }
-  return { ok: true, type: 'createJobs', jobs: views, created };
+  return new CreatedJobs(records, created);
+}
+
+/**
+ * The success of a `createJobs`. Its job views are built on first read (most results, on
+ * followers and for bulk creates, are never read, and building them would double the cost of a
+ * big batch); they show the jobs as they are at that moment.
+ */
+class CreatedJobs implements CreateJobsResult {
+  readonly ok = true;
+  readonly type = 'createJobs';
+  readonly created: readonly boolean[];
+  #records: readonly JobRecord[] | undefined;
+  #views: readonly Job[] | undefined;
+
+  constructor(records: readonly JobRecord[], created: readonly boolean[]) {
+    this.#records = records;
+    this.created = created;
+  }
+
+  get jobs(): readonly Job[] {
+    if (this.#views === undefined) {
+      this.#views = (this.#records as readonly JobRecord[]).map(jobView);
+      this.#records = undefined;
+    }
+    return this.#views;
+  }
 }

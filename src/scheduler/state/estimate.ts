@@ -22,7 +22,7 @@ export const CRON_BYTES = 64;
 /** The run record a job gets with its first attempt (or cancellation, or skip). */
 export const RUN_BYTES = 176;
 /** One stored attempt (record, boxed times, its slot in the history). */
-export const EXECUTION_BYTES = 232;
+export const EXECUTION_BYTES = 256;
 /** One recorded skipped or missed occurrence. */
 export const SKIP_BYTES = 88;
 

@@ -73,7 +73,10 @@ export interface Rejection {
 export interface CreateJobsResult {
   readonly ok: true;
   readonly type: 'createJobs';
-  /** One view per job of the command, in command order. */
+  /**
+   * One view per job of the command, in command order. Built on first read (so a result nobody
+   * reads costs nothing), showing the jobs as they are at that moment.
+   */
   readonly jobs: readonly Job[];
   /** Per job: true when created now, false when an identical job existed (an idempotent retry). */
   readonly created: readonly boolean[];
