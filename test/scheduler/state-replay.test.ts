@@ -64,6 +64,22 @@ describe('deterministic replay', () => {
     }
   });
 
+  test('wake effects always tell the runtime every job\'s current wake time', () => {
+    const { log } = randomLog(13, 1000);
+    const announced = new Map<string, number | undefined>();
+    const state = new SchedulerState((effect) => {
+      if (effect.type === 'wake') announced.set(effect.jobId, effect.at);
+    });
+    const known = new Set<string>();
+    for (const command of log) {
+      state.apply(command);
+      for (const [id] of announced) known.add(id);
+      for (const id of known) assert.equal(announced.get(id), state.wakeTime(id), `job ${id}`);
+      // No job has a wake time the runtime was never told about.
+      for (const [id, at] of state.wakeTimes()) assert.equal(announced.get(id), at, `job ${id}`);
+    }
+  });
+
   test('reads and listeners do not change the state', () => {
     const { log, hash } = randomLog(11, 800);
     const state = new SchedulerState(() => {});
