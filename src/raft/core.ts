@@ -402,8 +402,10 @@ export class RaftCore {
       this.#role = 'preCandidate';
       this.#leader = null;
       voteTerm = this.#term + 1;
-      // Re-draw the timeout so that competing pre-candidates spread out.
-      this.#resetTimers();
+      // Keep the drawn timeout: a peer still inside the old leader's lease ignores this round, and
+      // the retry one timeout later (when that peer is out of it) must not wait for a fresh,
+      // possibly longer draw.
+      this.#electionElapsed = 0;
     } else {
       this.#term++;
       this.#vote = this.id;
@@ -454,7 +456,8 @@ export class RaftCore {
   #handleVote(m: Message): void {
     const pre = m.type === 'preVote';
     const canVote =
-      this.#vote === m.from || (this.#vote === null && this.#leader === null) || (pre && m.term > this.#term);
+      (this.#vote === m.from || (this.#vote === null && this.#leader === null) || (pre && m.term > this.#term)) &&
+      !(pre && this.#role === 'preCandidate' && m.term === this.#term + 1 && !this.#yieldsTo(m));
     const type = pre ? 'preVoteResp' : 'voteResp';
     if (canVote && this.#log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
       // The grant carries the term asked about, so a pre-candidate can tell it from a stale one.
@@ -466,6 +469,22 @@ export class RaftCore {
     } else {
       this.#send({ type, from: this.id, to: m.from, term: this.#term, reject: true });
     }
+  }
+
+  /**
+   * Two pre-candidates running for the same term would both pass pre-vote and then split the
+   * real vote, costing another full timeout. Each grants the other only if that log is more up
+   * to date, or equally so with a smaller id: at most one of them passes. Pre-votes bind nobody,
+   * so this only shapes liveness.
+   */
+  #yieldsTo(m: Message): boolean {
+    const theirTerm = m.logTerm ?? 0;
+    const theirIndex = m.index ?? 0;
+    const ourTerm = this.#log.lastTerm();
+    const ourIndex = this.#log.lastIndex();
+    if (theirTerm !== ourTerm) return theirTerm > ourTerm;
+    if (theirIndex !== ourIndex) return theirIndex > ourIndex;
+    return m.from < this.id;
   }
 
   // ---------------------------------------------------------------- per-role message handling

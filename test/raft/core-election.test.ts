@@ -77,6 +77,53 @@ describe('pre-vote', () => {
     assert.equal(c.core('n3').status().leader, 'n1');
   });
 
+  test('two pre-candidates with equal logs do not split the vote: the smaller id wins at once', () => {
+    const c = new StepCluster({ core: { checkQuorum: false } });
+    c.elect('n1');
+    const term = c.core('n1').status().term;
+    c.crash('n1');
+    c.core('n3').campaign();
+    c.core('n2').campaign();
+    c.process('n3');
+    c.process('n2');
+    c.deliverAll();
+    assert.equal(c.leader(), 'n2');
+    assert.equal(c.core('n2').status().term, term + 1, 'one election, no split and retry');
+    assert.equal(c.core('n3').status().leader, 'n2');
+  });
+
+  test('a pre-candidate grants a competing pre-candidate with a more up-to-date log', () => {
+    const c = new StepCluster({ core: { checkQuorum: false } });
+    c.elect('n1');
+    c.cut('n1', 'n2');
+    c.propose('n1', 'x'); // n3 has it, n2 does not
+    c.deliverAll();
+    c.heal();
+    c.crash('n1');
+    c.core('n2').campaign();
+    c.core('n3').campaign();
+    c.process('n2');
+    c.process('n3');
+    c.deliverAll();
+    assert.equal(c.leader(), 'n3');
+  });
+
+  test('an unanswered pre-vote round is retried after the same timeout, not a fresh longer draw', () => {
+    let first = true;
+    const random = (): number => (first ? ((first = false), 0) : 0.99); // first draw: 10 ticks, later: 19
+    const core = new RaftCore({ id: 'b', voters: ['a', 'b', 'c'], electionTicks: 10, random }, EMPTY);
+    const preVotesAfter = (ticks: number): number => {
+      let n = 0;
+      for (let i = 0; i < ticks; i++) {
+        core.tick();
+        n += core.ready().messages.filter((m) => m.type === 'preVote').length;
+      }
+      return n;
+    };
+    assert.equal(preVotesAfter(10), 2);
+    assert.equal(preVotesAfter(10), 2, 'second round after 10 more ticks');
+  });
+
   test('granting a pre-vote changes neither the voter term nor its vote', () => {
     const core = new RaftCore({ id: 'b', voters: ['a', 'b', 'c'], random: createRandom(3) }, EMPTY);
     core.step({ type: 'preVote', from: 'a', to: 'b', term: 1, index: 0, logTerm: 0 });

@@ -31,8 +31,10 @@ export interface SimulationOptions {
   readonly proposalIntervalMs?: number;
   /** Delay range of a healthy link in ms (default [1, 5]). */
   readonly networkDelayMs?: readonly [number, number];
-  /** Longest usual simulated disk write in ms (default 3); one write in ten takes up to ten times longer, one in fifty a hundred times. */
+  /** Longest usual simulated disk write in ms (default 3). */
   readonly diskDelayMs?: number;
+  /** Let disks stall (default true): one write in ten takes up to ten times longer, one in fifty a hundred times. */
+  readonly diskStalls?: boolean;
   /** Append pipelining window per follower (default: 1, 4 or 256, chosen by the seed). */
   readonly maxInflightMsgs?: number;
   /** Entries per append message (default: 1, 3 or 4096, chosen by the seed). */
@@ -41,6 +43,12 @@ export interface SimulationOptions {
   readonly preVote?: boolean;
   /** Leaders step down without a quorum; followers in contact with a leader ignore votes (default true). */
   readonly checkQuorum?: boolean;
+  /**
+   * Failover measurement instead of random faults: clients propose every `proposalIntervalMs`,
+   * the leader crashes after `warmupMs` (plus a random fraction of a tick) and stays down; the run
+   * ends when a proposal made after the crash commits, reported as `failoverMs`.
+   */
+  readonly failover?: { readonly warmupMs?: number };
   /** How many trailing trace lines to keep for a report (default 200). */
   readonly traceSize?: number;
   /** Receives every trace line as it happens (verbose replay). */
@@ -77,6 +85,8 @@ export interface SimulationResult {
   readonly elections: number;
   /** Node crashes injected. */
   readonly crashes: number;
+  /** Failover mode: simulated ms from the leader crash to the first commit of a proposal made after it (-1 otherwise). */
+  readonly failoverMs: number;
 }
 
 const enum Kind {
@@ -91,6 +101,7 @@ const enum Kind {
   Heal,
   LinkReset,
   EndFaults,
+  CrashLeader,
 }
 
 interface SimEvent {
@@ -166,6 +177,10 @@ class Simulation {
   #stableLeader = NONE;
   #stableTerm = 0;
   #marker: { index: number; term: number } | null = null;
+  #crashAt = NONE;
+  #crashSeq = 0;
+  #failoverMs = NONE;
+  #stopAt = Infinity;
 
   constructor(options: SimulationOptions) {
     this.#o = options;
@@ -175,7 +190,7 @@ class Simulation {
     const [lo, hi] = options.networkDelayMs ?? [1, 5];
     this.#net = new SimNetwork(n, { drop: 0, duplicate: 0, minDelayMs: lo, maxDelayMs: hi }, this.#random);
     this.#trace = new Trace(options.traceSize ?? 200, options.onTrace);
-    this.#faultMs = options.faults === false ? 0 : (options.faultMs ?? 20_000);
+    this.#faultMs = options.faults === false || options.failover !== undefined ? 0 : (options.faultMs ?? 20_000);
     const electionMaxMs = 2 * this.#timing.electionTicks * this.#timing.tickMs;
     // Generous on purpose: it bounds liveness after arbitrary faults, not failover speed (see bench/).
     this.#boundMs = 30 * electionMaxMs;
@@ -197,11 +212,16 @@ class Simulation {
     let violation: string | null = null;
     try {
       for (const node of this.#nodes) this.#start(node);
-      if (this.#faultMs > 0) this.#schedule(this.#exp(this.#faultEveryMs), { kind: Kind.Fault, node: NONE, epoch: 0 });
       this.#schedule(this.#exp(this.#o.proposalIntervalMs ?? 100), { kind: Kind.Propose, node: NONE, epoch: 0 });
-      this.#schedule(this.#exp(700), { kind: Kind.Read, node: NONE, epoch: 0 });
-      this.#schedule(this.#exp(4000), { kind: Kind.Transfer, node: NONE, epoch: 0 });
-      this.#schedule(this.#faultMs, { kind: Kind.EndFaults, node: NONE, epoch: 0 });
+      if (this.#o.failover !== undefined) {
+        const at = (this.#o.failover.warmupMs ?? 3000) + Math.floor(this.#random() * this.#timing.tickMs);
+        this.#schedule(at, { kind: Kind.CrashLeader, node: NONE, epoch: 0 });
+      } else {
+        if (this.#faultMs > 0) this.#schedule(this.#exp(this.#faultEveryMs), { kind: Kind.Fault, node: NONE, epoch: 0 });
+        this.#schedule(this.#exp(700), { kind: Kind.Read, node: NONE, epoch: 0 });
+        this.#schedule(this.#exp(4000), { kind: Kind.Transfer, node: NONE, epoch: 0 });
+        this.#schedule(this.#faultMs, { kind: Kind.EndFaults, node: NONE, epoch: 0 });
+      }
       this.#loop();
     } catch (err) {
       if (!(err instanceof SimViolation)) {
@@ -226,13 +246,18 @@ class Simulation {
       commitIndex: this.#checker.maxCommit,
       elections: this.#elections,
       crashes: this.#crashes,
+      failoverMs: this.#failoverMs,
     };
   }
 
   #loop(): void {
     while (this.#queue.size > 0) {
       const at = this.#queue.peekTime();
+      if (at > this.#stopAt) return;
       if (this.#phase === 'stable' && at > this.#stableUntil) return;
+      if (this.#crashAt !== NONE && this.#failoverMs === NONE && at > this.#crashAt + this.#boundMs) {
+        throw new SimViolation(`no commit within ${this.#boundMs} ms after the leader crashed`);
+      }
       if (this.#phase === 'converge' && at > this.#convergeStart + this.#boundMs) {
         this.#now = this.#convergeStart + this.#boundMs;
         throw new SimViolation(`no convergence within ${this.#boundMs} ms after faults stopped`);
@@ -308,6 +333,17 @@ class Simulation {
       case Kind.EndFaults:
         this.#endFaults();
         return null;
+      case Kind.CrashLeader: {
+        const leader = this.#nodes.find((x) => x.core !== null && x.core.status().role === 'leader');
+        if (leader === undefined) {
+          this.#schedule(this.#now + this.#timing.tickMs, { kind: Kind.CrashLeader, node: NONE, epoch: 0 });
+          return null;
+        }
+        this.#crash(leader);
+        this.#crashAt = this.#now;
+        this.#crashSeq = this.#proposals;
+        return null;
+      }
     }
   }
 
@@ -362,7 +398,7 @@ class Simulation {
       }
       // Disks stall now and then; a long stall lets a leader change land between ready() and advance().
       const r = this.#random();
-      const slow = r < 0.02 ? 100 : r < 0.1 ? 10 : 1;
+      const slow = this.#o.diskStalls === false ? 1 : r < 0.02 ? 100 : r < 0.1 ? 10 : 1;
       const delay = Math.floor(this.#random() * ((this.#o.diskDelayMs ?? 3) * slow + 1));
       this.#schedule(this.#now + delay, { kind: Kind.Persisted, node: node.index, epoch: node.epoch });
     }
@@ -380,7 +416,17 @@ class Simulation {
       if (to < 0) continue;
       this.#net.route(node.index, to, (delay) => this.#schedule(this.#now + delay, { kind: Kind.Deliver, node: to, epoch: 0, msg: m }));
     }
-    for (const e of rd.committedEntries) this.#checker.apply(node, e);
+    for (const e of rd.committedEntries) {
+      this.#checker.apply(node, e);
+      if (this.#crashAt !== NONE && this.#failoverMs === NONE && e.data.length === 8) {
+        const seq = new DataView(e.data.buffer, e.data.byteOffset, 8).getUint32(0);
+        if (seq > this.#crashSeq) {
+          this.#failoverMs = this.#now - this.#crashAt;
+          this.#stopAt = this.#now;
+          this.#trace.add(`${this.#now} FAILOVER first post-crash proposal committed after ${this.#failoverMs} ms`);
+        }
+      }
+    }
     for (const rs of rd.readStates) this.#checker.readAnswered(node, rs);
     if (rd.softState?.role === 'leader') {
       this.#elections++;
