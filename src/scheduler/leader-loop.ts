@@ -52,6 +52,14 @@ export interface LeaderLoopOptions {
   readonly pruneIntervalMs: number;
   readonly historyRetentionMs: number;
   readonly historyLimit: number;
+  /**
+   * Real timers fire late: Node rounds to whole milliseconds against a loop time that may be a
+   * millisecond stale, so a timer for T typically runs at T+1 ms. With a slack of 1 the timer is
+   * armed that much early and the last stretch is covered by re-checking the clock once per
+   * event-loop turn (the loop keeps serving I/O meanwhile). Use 0 (the default) with simulated
+   * clocks, whose timers are exact.
+   */
+  readonly timerSlackMs?: number;
   /** Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 4096. */
   readonly maxBatch?: number;
   readonly onError: (error: Error) => void;
@@ -68,6 +76,7 @@ const RETRY_MAX_MS = 1000;
 export class LeaderLoop {
   readonly #o: LeaderLoopOptions;
   readonly #maxBatch: number;
+  readonly #slack: number;
   readonly #queue = new SlotQueue();
   /** Jobs whose decision is being proposed; they re-enter the queue on `wake` or on failure. */
   readonly #inFlight = new Set<string>();
@@ -85,6 +94,7 @@ export class LeaderLoop {
   constructor(options: LeaderLoopOptions) {
     this.#o = options;
     this.#maxBatch = options.maxBatch ?? 4096;
+    this.#slack = options.timerSlackMs ?? 0;
   }
 
   /** Whether the loop is firing (this node leads). */
@@ -161,10 +171,11 @@ export class LeaderLoop {
     if ((this.#timer !== undefined || this.#immediate !== undefined) && this.#armedAt <= at) return;
     this.#disarm();
     this.#armedAt = at;
-    // Already due: the next turn of the event loop, not a timer (a 0 ms timer costs ≥ 1 ms in
-    // Node, and a ManualClock would hold it until someone moves time, though its time has come).
-    if (at <= now) this.#immediate = setImmediate(this.#fire);
-    else this.#timer = this.#o.clock.setTimeout(this.#fire, at - now);
+    // Due (or within the slack): the next turn of the event loop, not a timer (a 0 ms timer
+    // costs ≥ 1 ms in Node, and a ManualClock would hold it until someone moves time, though
+    // its time has come).
+    if (at - now <= this.#slack) this.#immediate = setImmediate(this.#fire);
+    else this.#timer = this.#o.clock.setTimeout(this.#fire, at - now - this.#slack);
   }
 
   #disarm(): void {
@@ -183,6 +194,11 @@ export class LeaderLoop {
     if (!this.#active || ctx === undefined) return;
     const o = this.#o;
     const now = o.clock.now();
+    if (this.#queue.peekTime() > now) {
+      // Woken early (slot gap, timer slack): nothing to decide yet.
+      this.#arm();
+      return;
+    }
     const due = this.#due;
     due.length = 0;
     this.#queue.popDue(now, this.#maxBatch, due);

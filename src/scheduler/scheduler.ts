@@ -13,6 +13,7 @@ import type { LeadershipChange, RaftStorage, ReplicatedLog, StateMachine, Transp
 import { createLevelStorage } from '../storage/level-storage.js';
 import { openDiskStorage } from '../storage/disk.js';
 import { openMemoryStorage } from '../storage/memory.js';
+import { systemClock } from '../util/clock.js';
 import { generateId } from '../util/ids.js';
 import { decodeCommand, encodeCommand } from './codec.js';
 import {
@@ -264,6 +265,8 @@ export class Scheduler {
       missedThresholdMs: options.missedThresholdMs,
       inProgressTimeoutMs: options.inProgressTimeoutMs,
       slotGapMs: options.slotGapMs,
+      // Only real timers are late by design; a simulated clock's are exact.
+      timerSlackMs: options.clock === systemClock ? 1 : 0,
       pruneIntervalMs: options.pruneIntervalMs,
       historyRetentionMs: options.historyRetentionMs,
       historyLimit: options.historyLimit,
