@@ -15,7 +15,7 @@ import { applyStart } from './apply-start.js';
 import { decide } from './decide.js';
 import { wakeOf } from './derive.js';
 import { hashStore, serializeStore } from './hash.js';
-import type { ExecutionRecord, JobRecord } from './records.js';
+import type { JobRecord } from './records.js';
 import { reject, Store } from './store.js';
 import type { ApplyResult, DecideContext, JobPage, ListJobsOptions, ResultOf, StateCounts, StateEffect } from './types.js';
 import { definitionView, executionView, jobView, parseExecutionId, skippedView, statusView } from './views.js';
@@ -206,7 +206,7 @@ export class SchedulerState {
 
   /** Attempts in progress, in start order. */
   *inProgressExecutions(): Iterable<Execution> {
-    for (const e of this.#store.running) yield executionView(e as ExecutionRecord);
+    for (const e of this.#store.running) yield executionView(e);
   }
 
   /**

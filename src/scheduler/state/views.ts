@@ -41,15 +41,45 @@ export function parseExecutionId(id: string): ExecutionKey | undefined {
   return { jobId, scheduledAt, attempt };
 }
 
+/** Copies the job's optional definition fields onto a view (absent ones stay absent). */
+function addDefinition(v: Mutable<Job> | Mutable<JobDefinition>, job: JobRecord): void {
+  const cron = job.cron;
+  if (job.at !== undefined) v.at = job.at;
+  if (cron !== undefined) {
+    v.cron = cron.cron;
+    if (cron.timezone !== undefined) v.timezone = cron.timezone;
+    if (cron.startAt !== undefined) v.startAt = cron.startAt;
+    if (cron.endAt !== undefined) v.endAt = cron.endAt;
+  }
+  if (job.handler !== undefined) v.handler = job.handler;
+  if (job.webhook !== undefined) v.webhook = job.webhook;
+  if (job.payload !== undefined) v.payload = job.payload;
+}
+
+/** Copies the job's attempt fields onto a view. */
+function addAttempts(v: Mutable<Job> | Mutable<JobStatusInfo>, job: JobRecord): void {
+  const run = job.run;
+  if (run !== undefined) {
+    if (run.firstAttemptAt !== undefined) v.firstAttemptAt = run.firstAttemptAt;
+    if (run.lastAttemptAt !== undefined) v.lastAttemptAt = run.lastAttemptAt;
+    if (run.completedAt !== undefined) v.completedAt = run.completedAt;
+    if (run.cancelledAt !== undefined) v.cancelledAt = run.cancelledAt;
+    if (run.cancellationReason !== undefined) v.cancellationReason = run.cancellationReason;
+    const node = executingNodeOf(job);
+    if (node !== undefined) v.executingNodeId = node;
+  }
+  const nextRunAt = nextRunOf(job);
+  if (nextRunAt !== undefined) v.nextRunAt = nextRunAt;
+}
+
 /** The job as readers see it. */
 export function jobView(job: JobRecord): Job {
   const opts = job.opts;
-  const cron = job.cron;
   const run = job.run;
   // Required fields in one literal (one allocation, one shape); optional ones appended.
   const v: Mutable<Job> = {
     id: job.id,
-    kind: cron === undefined ? 'once' : 'cron',
+    kind: job.cron === undefined ? 'once' : 'cron',
     maxAttempts: opts.maxAttempts,
     backoff: opts.backoff,
     timeoutMs: opts.timeoutMs,
@@ -64,74 +94,37 @@ export function jobView(job: JobRecord): Job {
     skippedCount: run === undefined ? 0 : run.skippedCount,
     missedCount: run === undefined ? 0 : run.missedCount,
   };
-  if (job.at !== undefined) v.at = job.at;
-  if (cron !== undefined) {
-    v.cron = cron.cron;
-    if (cron.timezone !== undefined) v.timezone = cron.timezone;
-    if (cron.startAt !== undefined) v.startAt = cron.startAt;
-    if (cron.endAt !== undefined) v.endAt = cron.endAt;
-  }
-  if (job.handler !== undefined) v.handler = job.handler;
-  if (job.webhook !== undefined) v.webhook = job.webhook;
-  if (job.payload !== undefined) v.payload = job.payload;
-  const nextRunAt = nextRunOf(job);
-  if (nextRunAt !== undefined) v.nextRunAt = nextRunAt;
-  if (run !== undefined) {
-    if (run.firstAttemptAt !== undefined) v.firstAttemptAt = run.firstAttemptAt;
-    if (run.lastAttemptAt !== undefined) v.lastAttemptAt = run.lastAttemptAt;
-    if (run.completedAt !== undefined) v.completedAt = run.completedAt;
-    if (run.cancelledAt !== undefined) v.cancelledAt = run.cancelledAt;
-    if (run.cancellationReason !== undefined) v.cancellationReason = run.cancellationReason;
-    const node = executingNodeOf(job);
-    if (node !== undefined) v.executingNodeId = node;
-  }
+  addDefinition(v, job);
+  addAttempts(v, job);
   return v;
 }
 
 /** The status view of the job. */
 export function statusView(job: JobRecord): JobStatusInfo {
-  const run = job.run;
   const v: Mutable<JobStatusInfo> = {
     jobId: job.id,
     status: job.status,
-    attemptCount: run?.attemptCount ?? 0,
+    attemptCount: job.run?.attemptCount ?? 0,
     createdAt: job.createdAt,
   };
-  if (run !== undefined) {
-    if (run.firstAttemptAt !== undefined) v.firstAttemptAt = run.firstAttemptAt;
-    if (run.lastAttemptAt !== undefined) v.lastAttemptAt = run.lastAttemptAt;
-    if (run.completedAt !== undefined) v.completedAt = run.completedAt;
-    if (run.cancelledAt !== undefined) v.cancelledAt = run.cancelledAt;
-    if (run.cancellationReason !== undefined) v.cancellationReason = run.cancellationReason;
-    const node = executingNodeOf(job);
-    if (node !== undefined) v.executingNodeId = node;
-  }
-  const nextRunAt = nextRunOf(job);
-  if (nextRunAt !== undefined) v.nextRunAt = nextRunAt;
+  addAttempts(v, job);
   return v;
 }
 
 /** The job's current definition (what `createJobs`/`updateJob` gave, normalised). */
 export function definitionView(job: JobRecord): JobDefinition {
   const opts = job.opts;
-  const cron = job.cron;
-  const v: Mutable<JobDefinition> = { id: job.id, kind: cron === undefined ? 'once' : 'cron' } as Mutable<JobDefinition>;
-  if (job.at !== undefined) v.at = job.at;
-  if (cron !== undefined) {
-    v.cron = cron.cron;
-    if (cron.timezone !== undefined) v.timezone = cron.timezone;
-    if (cron.startAt !== undefined) v.startAt = cron.startAt;
-    if (cron.endAt !== undefined) v.endAt = cron.endAt;
-  }
-  if (job.handler !== undefined) v.handler = job.handler;
-  if (job.webhook !== undefined) v.webhook = job.webhook;
-  if (job.payload !== undefined) v.payload = job.payload;
-  v.maxAttempts = opts.maxAttempts;
-  v.backoff = opts.backoff;
-  v.timeoutMs = opts.timeoutMs;
-  v.overlap = opts.overlap;
-  v.catchUp = opts.catchUp;
-  v.catchUpWindowMs = opts.catchUpWindowMs;
+  const v: Mutable<JobDefinition> = {
+    id: job.id,
+    kind: job.cron === undefined ? 'once' : 'cron',
+    maxAttempts: opts.maxAttempts,
+    backoff: opts.backoff,
+    timeoutMs: opts.timeoutMs,
+    overlap: opts.overlap,
+    catchUp: opts.catchUp,
+    catchUpWindowMs: opts.catchUpWindowMs,
+  };
+  addDefinition(v, job);
   return v;
 }
 
