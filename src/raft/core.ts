@@ -37,13 +37,21 @@ export interface RaftCoreOptions {
 
 /** A snapshot of a core's state for debugging, metrics and tests. */
 export interface RaftStatus {
+  /** This node. */
   readonly id: NodeId;
+  /** Current term. */
   readonly term: number;
+  /** Current role. */
   readonly role: Role;
+  /** The leader this node follows (itself when leader), or null. */
   readonly leader: NodeId | null;
+  /** Highest index known committed. */
   readonly commit: number;
+  /** Highest index the driver acknowledged as applied through `advance`. */
   readonly applied: number;
+  /** Index of the last entry in the log. */
   readonly lastIndex: number;
+  /** Whom this node voted for in `term`, or null. */
   readonly vote: NodeId | null;
 }
 

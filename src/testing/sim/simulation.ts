@@ -33,7 +33,7 @@ export interface SimulationOptions {
   readonly networkDelayMs?: readonly [number, number];
   /** Longest usual simulated disk write in ms (default 3). */
   readonly diskDelayMs?: number;
-  /** Let disks stall (default true): one write in ten takes up to ten times longer, one in fifty a hundred times. */
+  /** Let disks stall during the fault phase (default true): one write in ten takes up to ten times longer, one in fifty a hundred times. */
   readonly diskStalls?: boolean;
   /** Append pipelining window per follower (default: 1, 4 or 256, chosen by the seed). */
   readonly maxInflightMsgs?: number;
@@ -398,7 +398,8 @@ class Simulation {
       }
       // Disks stall now and then; a long stall lets a leader change land between ready() and advance().
       const r = this.#random();
-      const slow = this.#o.diskStalls === false ? 1 : r < 0.02 ? 100 : r < 0.1 ? 10 : 1;
+      const stalls = this.#o.diskStalls !== false && this.#phase === 'faults';
+      const slow = !stalls ? 1 : r < 0.02 ? 100 : r < 0.1 ? 10 : 1;
       const delay = Math.floor(this.#random() * ((this.#o.diskDelayMs ?? 3) * slow + 1));
       this.#schedule(this.#now + delay, { kind: Kind.Persisted, node: node.index, epoch: node.epoch });
     }
