@@ -108,6 +108,10 @@ export class RaftCore {
   #leadTransferee: NodeId | null = null;
 
   #msgs: Message[] = [];
+  /** The last entries slice put in an append: a broadcast shares one array among followers. */
+  #sliceLo = 0;
+  #sliceHi = 0;
+  #slice: readonly Entry[] = NO_ENTRIES;
   #readStates: ReadState[] = [];
   readonly #readOnly: ReadOnlyQueue;
   #deferredReads: DeferredRead[] = [];
@@ -392,6 +396,9 @@ export class RaftCore {
     this.#resetTimers();
     const last = this.#log.lastIndex();
     for (const pr of this.#progress) pr.reset(last + 1);
+    // Entries cached from an earlier leadership may since have been truncated.
+    this.#slice = NO_ENTRIES;
+    this.#sliceHi = 0;
     const self = this.#progress[this.#self] as Progress;
     self.recentActive = true;
     self.match = last;
@@ -719,7 +726,16 @@ export class RaftCore {
     const next = pr.next;
     const hi = Math.min(this.#log.lastIndex() + 1, next + this.#maxEntriesPerMsg);
     if (hi <= next && !sendIfEmpty) return false;
-    const entries = hi > next ? this.#log.slice(next, hi) : NO_ENTRIES;
+    let entries = NO_ENTRIES;
+    if (hi > next) {
+      // A leader's entries never change, so followers at the same position can share one array.
+      if (next !== this.#sliceLo || hi !== this.#sliceHi) {
+        this.#slice = this.#log.slice(next, hi);
+        this.#sliceLo = next;
+        this.#sliceHi = hi;
+      }
+      entries = this.#slice;
+    }
     const prev = next - 1;
     this.#send({
       type: 'append',
