@@ -116,21 +116,21 @@ function factor(items: readonly Plain[]): Factored {
   return { $t: template, $i: out };
 }
 
+/** Completes each parsed item in place from the template (no second object per item). */
 function unfactor(value: unknown): Plain[] {
   if (Array.isArray(value)) return value as Plain[];
   const { $t: template, $i: items } = value as Factored;
-  const out = new Array<Plain>(items.length);
+  const keys = Object.keys(template);
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Plain;
-    const full: Plain = Object.assign({}, template, item);
     const absent = item['$a'] as string[] | undefined;
-    if (absent !== undefined) {
-      delete full['$a'];
-      for (let k = 0; k < absent.length; k++) delete full[absent[k] as string];
+    if (absent !== undefined) delete item['$a'];
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
+      if (!(key in item) && (absent === undefined || !absent.includes(key))) item[key] = template[key];
     }
-    out[i] = full;
   }
-  return out;
+  return items;
 }
 
 /** Primitives, and flat objects of primitives (`backoff`, `limits`): cheap to compare. */

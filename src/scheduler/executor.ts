@@ -165,7 +165,10 @@ type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing';
 interface Running {
   readonly execution: Execution;
   readonly job: Job;
-  readonly controller: AbortController;
+  /** Created on first use: most handlers never look at their signal, and one costs ~1 µs. */
+  controller: AbortController | undefined;
+  /** Why the signal is (to be) aborted, kept for a signal created after the fact. */
+  abortReason: unknown;
   timer: TimerHandle | undefined;
   /** Set once the signal was aborted; decides what (if anything) is reported when the work returns. */
   stopped: StopReason | undefined;
@@ -180,9 +183,10 @@ export class Executor {
   readonly #o: ExecutorOptions;
   readonly #deliver: (request: WebhookRequest) => Promise<WebhookResult>;
   readonly #running = new Map<string, Running>();
-  /** Attempts waiting for a concurrency slot (FIFO; `#queueHead` avoids O(n) shifts). */
+  /** Attempts not started yet: waiting for the next turn or a concurrency slot (FIFO; `#queueHead` avoids O(n) shifts). */
   #queue: Running[] = [];
   #queueHead = 0;
+  #kickScheduled = false;
   #active = 0;
   #closing = false;
   #drained: (() => void) | undefined;
@@ -208,16 +212,28 @@ export class Executor {
     const run: Running = {
       execution,
       job,
-      controller: new AbortController(),
+      controller: undefined,
+      abortReason: undefined,
       timer: undefined,
       stopped: undefined,
       startedAt: 0,
       started: false,
     };
     this.#running.set(execution.id, run);
-    if (this.#active < this.#o.concurrency) this.#run(run);
-    else this.#queue.push(run);
+    this.#queue.push(run);
+    // Run on the next turn, not inside the log's apply: a finish or cancel applied in the same
+    // batch of entries (a node catching up on its log after a restart) then drops the attempt
+    // before any handler is called, and the handlers of one batch start together.
+    if (!this.#kickScheduled) {
+      this.#kickScheduled = true;
+      setImmediate(this.#kick);
+    }
   }
+
+  readonly #kick = (): void => {
+    this.#kickScheduled = false;
+    this.#startWaiting();
+  };
 
   /**
    * The log says `executionId` is over (cancelled, deleted, or finished by another node's
@@ -291,13 +307,7 @@ export class Executor {
     run.timer = this.#o.clock.setTimeout(() => this.#onTimeout(run), job.timeoutMs);
     let result: unknown;
     try {
-      result = handler({
-        job,
-        execution: { id: execution.id, attempt: execution.attempt, scheduledAt: execution.scheduledAt },
-        idempotencyKey: execution.idempotencyKey,
-        signal: run.controller.signal,
-        payload: job.payload,
-      });
+      result = handler(new Context(run));
     } catch (error) {
       this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) });
       return;
@@ -325,7 +335,7 @@ export class Executor {
       executedAt: execution.startedAt,
       idempotencyKey: execution.idempotencyKey,
       timeoutMs,
-      signal: run.controller.signal,
+      signal: signalOf(run),
       allowPrivate: this.#o.webhookAllowPrivate,
       clock: this.#o.clock,
     };
@@ -368,11 +378,11 @@ export class Executor {
       this.#o.clock.clearTimeout(run.timer);
       run.timer = undefined;
     }
-    run.controller.abort(
+    run.abortReason =
       reason === 'timeout'
         ? new DOMException('execution timed out', 'TimeoutError')
-        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
-    );
+        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError');
+    run.controller?.abort(run.abortReason);
     this.#maybeDrained();
   }
 
@@ -454,6 +464,37 @@ export class Executor {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The attempt's signal, created on first use (already aborted if the attempt was stopped). */
+function signalOf(run: Running): AbortSignal {
+  if (run.controller === undefined) {
+    run.controller = new AbortController();
+    if (run.stopped !== undefined) run.controller.abort(run.abortReason);
+  }
+  return run.controller.signal;
+}
+
+/** What a handler receives; the signal is made only if the handler asks for it. */
+class Context implements HandlerContext {
+  readonly job: Job;
+  readonly execution: HandlerExecution;
+  readonly idempotencyKey: string;
+  readonly payload: JsonValue | undefined;
+  readonly #run: Running;
+
+  constructor(run: Running) {
+    const e = run.execution;
+    this.job = run.job;
+    this.execution = { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt };
+    this.idempotencyKey = e.idempotencyKey;
+    this.payload = run.job.payload;
+    this.#run = run;
+  }
+
+  get signal(): AbortSignal {
+    return signalOf(this.#run);
+  }
+}
 
 interface Outcome {
   readonly status: FinishExecutionCommand['status'];

@@ -633,14 +633,16 @@ export class Scheduler {
 
   async #close(): Promise<void> {
     const clock = this.#o.clock;
+    const grace = this.#o.closeGraceMs;
     this.#loop.deactivate();
-    await this.#executor.drain(this.#o.closeGraceMs);
-    // Give the last finishes a chance to land; they are retried, so bound the wait.
-    await withTimeout(this.#pipe.whenIdle(), clock, this.#o.closeGraceMs);
-    this.#pipe.close();
+    // Hand over first, so the next leader fires what falls due while this node winds down.
     if (this.#o.voters.length > 1 && this.#log.isLeader()) {
-      await withTimeout(this.#log.transferLeadership().catch(() => {}), clock, this.#o.closeGraceMs);
+      await withTimeout(this.#log.transferLeadership().catch(() => {}), clock, grace);
     }
+    await this.#executor.drain(grace);
+    // Give the last finishes a chance to land; they are retried, so bound the wait.
+    await withTimeout(this.#pipe.whenIdle(), clock, grace);
+    this.#pipe.close();
     this.#unsubscribe();
     this.#loop.deactivate();
     await this.#log.close();

@@ -44,6 +44,8 @@ function setup(opts: { handlers?: Record<string, Handler>; concurrency?: number;
   return { clock, applied, pipe, executor, errors };
 }
 
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function finishes(applied: Command[]): FinishExecutionCommand[] {
   return applied.filter((c): c is FinishExecutionCommand => c.type === 'finishExecution');
 }
@@ -112,10 +114,24 @@ describe('Executor', () => {
       handlers: { work: (ctx) => { signal = ctx.signal; return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))); } },
     });
     executor.start(execution(), job());
+    await turn();
     executor.abort('j1@0#1', 'cancelled');
     await clock.advance(5000);
     assert.equal(signal.aborted, true);
     assert.equal((signal.reason as DOMException).name, 'AbortError');
+    assert.deepEqual(applied, []);
+    assert.equal(executor.size, 0);
+  });
+
+  test('an attempt ended in the log before its turn never reaches the handler', async () => {
+    let calls = 0;
+    const { executor, applied, clock } = setup({ handlers: { work: () => void calls++ } });
+    executor.start(execution(1, 'a'), job({ id: 'a' }));
+    executor.start(execution(1, 'b'), job({ id: 'b' }));
+    executor.abort('a@0#1', 'finished');
+    executor.abort('b@0#1', 'cancelled');
+    await clock.advance(0);
+    assert.equal(calls, 0);
     assert.deepEqual(applied, []);
     assert.equal(executor.size, 0);
   });
@@ -129,6 +145,7 @@ describe('Executor', () => {
       handlers: { work: () => { running++; peak = Math.max(peak, running); return new Promise<void>((r) => releases.push(() => { running--; r(); })); } },
     });
     for (let i = 0; i < 5; i++) executor.start(execution(1, `j${i}`), job({ id: `j${i}`, timeoutMs: 1e9 }));
+    await turn();
     assert.equal(releases.length, 2);
     while (releases.length > 0) {
       releases.shift()!();
@@ -178,6 +195,7 @@ describe('Executor', () => {
     });
     executor.start(execution(1, 'q'), job({ id: 'q', handler: 'quick', timeoutMs: 1e9 }));
     executor.start(execution(1, 's'), job({ id: 's', handler: 'slow', timeoutMs: 1e9 }));
+    await turn();
     let drained = false;
     const drain = executor.drain(1000).then(() => (drained = true));
     await clock.advance(999);
