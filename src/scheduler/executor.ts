@@ -187,6 +187,7 @@ export class Executor {
   #queue: Running[] = [];
   #queueHead = 0;
   #kickScheduled = false;
+  #starting = false;
   #active = 0;
   #closing = false;
   #drained: (() => void) | undefined;
@@ -304,7 +305,6 @@ export class Executor {
       });
       return;
     }
-    run.timer = this.#o.clock.setTimeout(() => this.#onTimeout(run), job.timeoutMs);
     let result: unknown;
     try {
       result = handler(new Context(run));
@@ -313,6 +313,10 @@ export class Executor {
       return;
     }
     if (isPromiseLike(result)) {
+      // Armed only now: a synchronous handler cannot be interrupted anyway, and most handlers
+      // in a burst of short jobs finish before a timer would be worth creating.
+      const left = job.timeoutMs - (this.#o.clock.now() - run.startedAt);
+      run.timer = this.#o.clock.setTimeout(() => this.#onTimeout(run), Math.max(0, left));
       result.then(
         () => this.#report(run, { status: 'completed' }),
         (error: unknown) => this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) }),
@@ -451,6 +455,18 @@ export class Executor {
   }
 
   #startWaiting(): void {
+    // A synchronous handler finishes inside #run and frees its slot at once; the loop below
+    // picks the next one up, so re-entering from #forget would only deepen the stack.
+    if (this.#starting) return;
+    this.#starting = true;
+    try {
+      this.#startLoop();
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  #startLoop(): void {
     while (this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
       const next = this.#queue[this.#queueHead] as Running;
       this.#queue[this.#queueHead++] = undefined as unknown as Running;

@@ -277,7 +277,17 @@ export class Scheduler {
 
   /** @internal The log driver's entry point: decode and apply one committed entry. */
   applyEntry(data: Uint8Array): unknown {
-    return this.#state.apply(decodeCommand(data));
+    let command: Command;
+    try {
+      command = decodeCommand(data);
+    } catch (error) {
+      // Every replica holds the same bytes and fails the same way, so skipping keeps them equal;
+      // throwing would only tear down this node's apply loop.
+      const message = error instanceof Error ? error.message : String(error);
+      this.#reportError(new SchedulerError('INTERNAL', `unreadable log entry skipped: ${message}`));
+      return { ok: false, rejected: { code: 'INVALID_COMMAND', message } } satisfies ApplyResult;
+    }
+    return this.#state.apply(command);
   }
 
   /** @internal Called by {@link createScheduler} once the log is replayed. */
@@ -632,6 +642,18 @@ export class Scheduler {
   }
 
   async #close(): Promise<void> {
+    // The system clock's timers are unref'd (a scheduler never keeps a process alive on its
+    // own), but a close in progress must: otherwise `await scheduler.close()` as the last line
+    // of a script lets Node exit half-way (code 13) before the storage is closed.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      await this.#shutdown();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async #shutdown(): Promise<void> {
     const clock = this.#o.clock;
     const grace = this.#o.closeGraceMs;
     this.#loop.deactivate();

@@ -211,3 +211,16 @@ describe('Executor', () => {
     assert.equal(executor.size, 0, 'no new attempt once draining');
   });
 });
+
+describe('Executor at volume', () => {
+  test('100k synchronous handlers started at once do not grow the stack', async () => {
+    let calls = 0;
+    const { executor, applied, pipe, clock } = setup({ handlers: { work: () => void calls++ } });
+    for (let i = 0; i < 100_000; i++) executor.start(execution(1, `v${i}`), job({ id: `v${i}` }));
+    await clock.advance(0);
+    await pipe.whenIdle();
+    assert.equal(calls, 100_000);
+    assert.equal(finishes(applied).length, 100_000);
+    assert.equal(executor.size, 0);
+  });
+});
