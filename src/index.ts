@@ -40,6 +40,7 @@ export type {
   OccurrenceEvent,
   SchedulerEventName,
   SchedulerEvents,
+  SchedulerListener,
 } from './scheduler/events.js';
 export {
   CapacityError,

@@ -84,3 +84,6 @@ export interface SchedulerEvents {
 
 /** Name of a scheduler event. */
 export type SchedulerEventName = keyof SchedulerEvents;
+
+/** A listener of the event `K`. */
+export type SchedulerListener<K extends SchedulerEventName> = (...args: SchedulerEvents[K]) => void;

@@ -25,7 +25,7 @@ import {
   SchedulerError,
   ValidationError,
 } from './errors.js';
-import type { AttemptOutcome, SchedulerEventName, SchedulerEvents } from './events.js';
+import type { AttemptOutcome, SchedulerEventName, SchedulerEvents, SchedulerListener as Listener } from './events.js';
 import { CommandPipe, Executor, type Handler } from './executor.js';
 import { LeaderLoop } from './leader-loop.js';
 import type {
@@ -155,8 +155,6 @@ export interface CreateSchedulerOptions extends SchedulerOptions {
   readonly raft?: RaftTuning;
 }
 
-type Listener<K extends SchedulerEventName> = (...args: SchedulerEvents[K]) => void;
-
 /** The transport of a cluster of one: there is nobody to talk to. */
 function loneTransport(id: string): Transport {
   return { id, send() {}, onMessage() {}, close: async () => {} };
@@ -177,32 +175,34 @@ async function openStorage(o: ResolvedOptions): Promise<RaftStorage> {
 export async function createScheduler(options: CreateSchedulerOptions = {}): Promise<Scheduler> {
   const o = resolveOptions(options);
   const storage = await openStorage(o);
-  let scheduler: Scheduler | undefined;
-  const stateMachine: StateMachine = { apply: (data) => scheduler!.applyEntry(data) };
-  const node = new RaftNode({
-    id: o.nodeId,
-    voters: o.voters,
-    storage,
-    transport: o.transport ?? loneTransport(o.nodeId),
-    stateMachine,
-    clock: o.clock,
-    random: o.random,
-    ...(options.raft?.timing !== undefined && { timing: options.raft.timing }),
-    ...(options.raft?.proposalTimeoutMs !== undefined && { proposalTimeoutMs: options.raft.proposalTimeoutMs }),
-  });
-  scheduler = new Scheduler(o, node, SECRET);
-  try {
-    await node.start();
-  } catch (error) {
-    await node.close().catch(() => {});
-    throw error;
-  }
-  scheduler.started(SECRET);
+  const scheduler = new Scheduler(
+    o,
+    (stateMachine) =>
+      new RaftNode({
+        id: o.nodeId,
+        voters: o.voters,
+        storage,
+        transport: o.transport ?? loneTransport(o.nodeId),
+        stateMachine,
+        clock: o.clock,
+        random: o.random,
+        ...(options.raft?.timing !== undefined && { timing: options.raft.timing }),
+        ...(options.raft?.proposalTimeoutMs !== undefined && { proposalTimeoutMs: options.raft.proposalTimeoutMs }),
+      }),
+    SECRET,
+  );
+  await startScheduler(scheduler);
   return scheduler;
 }
 
-/** Guards the constructor and the internal hooks: only `createScheduler` may call them. */
+/** Guards the constructor: only `createScheduler` may call it. */
 const SECRET = Symbol('scheduler-internal');
+
+/** Starts the log and ends the replay phase; set by a static block of `Scheduler` (it reaches private state). */
+let startScheduler: (scheduler: Scheduler) => Promise<void>;
+
+/** A listener or its guard, as the wrapper bookkeeping stores them (only compared by identity). */
+type AnyListener = object;
 
 /**
  * A scheduler node. Obtain one with {@link createScheduler}; register handlers with
@@ -217,7 +217,7 @@ export class Scheduler {
   readonly #state: SchedulerState;
   readonly #emitter = new EventEmitter<SchedulerEvents>();
   /** User listener → the guarded wrappers registered for it, per event. */
-  readonly #wrappers = new Map<string, Map<Function, Function[]>>();
+  readonly #wrappers = new Map<string, Map<AnyListener, AnyListener[]>>();
   readonly #handlers = new Map<string, Handler>();
   readonly #pipe: CommandPipe;
   readonly #executor: Executor;
@@ -228,12 +228,24 @@ export class Scheduler {
   #closing: Promise<void> | undefined;
   readonly #unsubscribe: () => void;
 
+  static {
+    startScheduler = async (scheduler) => {
+      try {
+        await scheduler.#log.start();
+      } catch (error) {
+        await scheduler.#log.close().catch(() => {});
+        throw error;
+      }
+      scheduler.#replaying = false;
+    };
+  }
+
   /** @internal Use {@link createScheduler}. */
-  constructor(options: ResolvedOptions, log: ReplicatedLog, secret: symbol) {
+  constructor(options: ResolvedOptions, makeLog: (stateMachine: StateMachine) => ReplicatedLog, secret: symbol) {
     if (secret !== SECRET) throw new TypeError('use createScheduler() to create a Scheduler');
     this.#o = options;
     this.nodeId = options.nodeId;
-    this.#log = log;
+    this.#log = makeLog({ apply: (data) => this.#applyEntry(data) });
     this.#state = new SchedulerState((effect: StateEffect) => this.#onEffect(effect));
     const onError = (error: Error): void => this.#reportError(error);
     const propose = (command: Command): Promise<unknown> => this.#log.propose(encodeCommand(command));
@@ -272,11 +284,11 @@ export class Scheduler {
       historyLimit: options.historyLimit,
       onError,
     });
-    this.#unsubscribe = log.onLeadership((change) => this.#onLeadership(change));
+    this.#unsubscribe = this.#log.onLeadership((change) => this.#onLeadership(change));
   }
 
-  /** @internal The log driver's entry point: decode and apply one committed entry. */
-  applyEntry(data: Uint8Array): unknown {
+  /** The log driver's entry point: decode and apply one committed entry. */
+  #applyEntry(data: Uint8Array): unknown {
     let command: Command;
     try {
       command = decodeCommand(data);
@@ -288,12 +300,6 @@ export class Scheduler {
       return { ok: false, rejected: { code: 'INVALID_COMMAND', message } } satisfies ApplyResult;
     }
     return this.#state.apply(command);
-  }
-
-  /** @internal Called by {@link createScheduler} once the log is replayed. */
-  started(secret: symbol): void {
-    if (secret !== SECRET) throw new TypeError('internal');
-    this.#replaying = false;
   }
 
   // ---------------------------------------------------------------- events
@@ -331,7 +337,7 @@ export class Scheduler {
   }
 
   /** Wraps a user listener so that its exceptions become `error` events instead of breaking apply. */
-  #guard<K extends SchedulerEventName>(event: K, listener: Listener<K>, once: boolean): Function {
+  #guard<K extends SchedulerEventName>(event: K, listener: Listener<K>, once: boolean): AnyListener {
     let byListener = this.#wrappers.get(event);
     if (byListener === undefined) this.#wrappers.set(event, (byListener = new Map()));
     let wrappers = byListener.get(listener);
