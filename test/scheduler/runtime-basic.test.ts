@@ -197,6 +197,61 @@ describe('scheduler runtime: basics', () => {
     await scheduler.close();
   });
 
+  test('stats and health report counts, limits and role', async () => {
+    const { clock, scheduler, events } = await harness({ maxJobs: 10, maxMemory: 1_000_000 });
+    scheduler.handle('ok', () => {});
+    scheduler.handle('bad', () => {
+      throw new Error('no');
+    });
+    await scheduler.scheduleMany([
+      { id: 'a', at: T0 + 10, handler: 'ok' },
+      { id: 'b', at: T0 + 10, handler: 'bad', maxAttempts: 1 },
+      { id: 'c', at: T0 + 60_000, handler: 'ok' },
+    ]);
+    await clock.advanceTo(T0 + 10);
+    await eventually(() => events.filter((e) => e.name === 'execution:completed' || e.name === 'execution:failed').length === 2, 'both runs');
+    const stats = scheduler.stats();
+    assert.equal(stats.nodeId, 'node-1');
+    assert.equal(stats.role, 'leader');
+    assert.equal(stats.isLeader, true);
+    assert.equal(stats.leader, 'node-1');
+    assert.deepEqual([stats.jobs.current, stats.jobs.limit, stats.jobs.available], [3, 10, 7]);
+    assert.deepEqual([stats.jobs.byStatus.completed, stats.jobs.byStatus.failed, stats.jobs.byStatus.pending], [1, 1, 1]);
+    assert.equal(stats.memory.limitBytes, 1_000_000);
+    assert.ok(stats.memory.currentBytes > 0 && stats.memory.availableBytes === 1_000_000 - stats.memory.currentBytes);
+    assert.equal(stats.executions.completed, 1);
+    assert.equal(stats.executions.failed, 1);
+    assert.equal(stats.executions.failureRate, 0.5);
+    assert.equal(stats.executions.lastExecutedAt, T0 + 10);
+    assert.equal(stats.queued, 1);
+    // Two finished attempts are too few to judge the failure rate.
+    assert.equal(scheduler.health().status, 'ok');
+    await scheduler.close();
+  });
+
+  test('the leader prunes history beyond historyLimit and historyRetention', async () => {
+    const { clock, scheduler, events } = await harness({ historyLimit: 2, pruneInterval: '10m', historyRetention: '1h' });
+    scheduler.handle('tick', () => {});
+    await clock.advanceTo(T0 + 1000);
+    await scheduler.schedule({ id: 'often', cron: '* * * * *', endAt: T0 + 9 * 60_000 + 30_000, handler: 'tick' });
+    for (let m = 1; m <= 5; m++) {
+      await clock.advanceTo(T0 + m * 60_000);
+      await eventually(() => argsOf(events, 'execution:completed').length === m, `run ${m}`);
+    }
+    assert.equal((await scheduler.executions('often')).length, 5, 'kept until the next prune');
+    await clock.advanceTo(T0 + 9 * 60_000);
+    await eventually(() => argsOf(events, 'execution:completed').length === 9, 'nine runs');
+    // The prune after the first one (at activation) falls at +10 min.
+    await clock.advanceTo(T0 + 10 * 60_000);
+    let kept = await scheduler.executions('often');
+    for (let turn = 0; turn < 1000 && kept.length > 2; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      kept = await scheduler.executions('often');
+    }
+    assert.deepEqual(kept.map((e) => e.scheduledAt), [T0 + 8 * 60_000, T0 + 9 * 60_000], 'the newest two are kept');
+    await scheduler.close();
+  });
+
   test('Symbol.asyncDispose closes', async () => {
     const { scheduler } = await harness();
     await scheduler[Symbol.asyncDispose]();

@@ -26,6 +26,7 @@ async function reopen(directory: string, now: number) {
   const started: Execution[] = [];
   const h = await harness({ storage: { path: directory }, clock });
   h.scheduler.handle('work', () => {});
+  h.scheduler.handle('hang', () => {});
   h.scheduler.on('execution:started', (e) => void started.push(e));
   return { ...h, started };
 }
@@ -84,19 +85,25 @@ describe('scheduler runtime: durability and replay', () => {
 
       const reopened = await reopen(directory, T0 + 10 * MINUTE + 30_000);
       const s = reopened.scheduler;
-      assert.deepEqual((await s.list()).map((j) => j.id).sort(), ['cron', 'done', 'later']);
+      assert.deepEqual((await s.list()).map((j) => j.id).sort(), ['cron', 'done', 'later', 'stuck']);
+      assert.equal((await s.status('stuck')).status, 'in_progress', 'its attempt was running when the process died');
       assert.equal((await s.status('done')).status, 'completed');
       assert.deepEqual((await s.executions('done')).map((e) => e.status), ['completed']);
       assert.deepEqual((await s.get('later'))?.payload, { x: 1 });
       await reopened.clock.advance(0);
       await eventually(() => reopened.started.length === 2, 'the overdue runs');
+      // The dead process's attempt is past the in-progress timeout: presumed dead, then retried.
+      await reopened.clock.advance(1000);
+      await eventually(() => reopened.started.length === 3, 'the retry of the orphaned attempt');
       const byJob = new Map(reopened.started.map((e) => [e.jobId, e]));
+      assert.equal(byJob.get('stuck')?.attempt, 2);
+      await eventually(() => reopened.events.filter((e) => e.name === 'execution:completed').length === 3, 'completions');
+      assert.deepEqual((await s.executions('stuck')).map((e) => [e.attempt, e.status]), [[1, 'timeout'], [2, 'completed']]);
       assert.equal(byJob.get('later')?.late, true);
       assert.equal(byJob.get('later')?.scheduledAt, T0 + MINUTE);
       assert.equal(byJob.get('cron')?.late, true, 'the cron catches up once (fire-once: its oldest missed occurrence)');
       assert.equal(byJob.get('cron')?.scheduledAt, T0 + MINUTE);
       assert.equal((await s.get('cron'))?.nextRunAt, T0 + 11 * MINUTE);
-      await eventually(() => reopened.events.filter((e) => e.name === 'execution:completed').length === 2, 'completions');
       await s.close();
     } finally {
       await rm(directory, { recursive: true, force: true });
