@@ -219,6 +219,8 @@ export class Scheduler {
   /** User listener → the guarded wrappers registered for it, per event. */
   readonly #wrappers = new Map<string, Map<AnyListener, AnyListener[]>>();
   readonly #handlers = new Map<string, Handler>();
+  /** Made once: validation asks it for every spec of a bulk call. */
+  readonly #handlerExists = (name: string): boolean => this.#handlers.has(name);
   readonly #pipe: CommandPipe;
   readonly #executor: Executor;
   readonly #loop: LeaderLoop;
@@ -769,7 +771,7 @@ export class Scheduler {
       now,
       id,
       defaults: this.#o.jobDefaults,
-      handlerExists: (name: string) => this.#handlers.has(name),
+      handlerExists: this.#handlerExists,
       allowPrivateWebhooks: this.#o.webhookAllowPrivate,
     };
   }
