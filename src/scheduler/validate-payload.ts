@@ -100,5 +100,7 @@ function walkObject(value: object, path: string, depth: number, state: WalkState
 }
 
 function notJson(path: string, reason: string): ValidationError {
-  return new ValidationError('INVALID_FIELD', path, `must be JSON: ${reason}`);
+  // Paths are built from the payload's own keys, which may be huge.
+  const field = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return new ValidationError('INVALID_FIELD', field, `must be JSON: ${reason}`);
 }

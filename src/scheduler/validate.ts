@@ -341,7 +341,7 @@ function backoff(value: unknown, fallback: BackoffOptions): BackoffOptions {
   const given = plainObject(value, 'backoff');
   for (const key of Object.keys(given)) {
     if (!BACKOFF_KEYS.includes(key)) {
-      throw new ValidationError('INVALID_FIELD', `backoff.${key}`, `unknown field; backoff has ${BACKOFF_KEYS.join(', ')}`);
+      throw new ValidationError('INVALID_FIELD', `backoff.${clip(key)}`, `unknown field; backoff has ${BACKOFF_KEYS.join(', ')}`);
     }
   }
   const initialMs = given['initialMs'] === undefined ? fallback.initialMs : duration(given['initialMs'], 'backoff.initialMs');
@@ -387,21 +387,34 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: s
   throw new ValidationError('INVALID_FIELD', field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 50)) : describe(value)}`);
 }
 
+/**
+ * A snapshot of the object's own enumerable fields in a prototype-less record: inherited
+ * properties never count as fields, each getter runs once, and a `__proto__` key stays plain data.
+ */
 function plainObject(value: unknown, field: string): Spec {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
     throw new ValidationError('INVALID_FIELD', field, `must be an object, got ${describe(value)}`);
   }
-  return value as Spec;
+  const source = value as Record<string, unknown>;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(source)) copy[key] = source[key];
+  return copy;
 }
 
 function checkKeys(spec: Spec): void {
   const unknown = Object.keys(spec).filter((key) => !SPEC_KEYS.includes(key));
   if (unknown.length === 0) return;
-  const hints = unknown.map((key) => {
-    const better = ALIASES[key] ?? closest(key);
-    return better === undefined ? JSON.stringify(key) : `${JSON.stringify(key)} (did you mean ${JSON.stringify(better)}?)`;
+  const hints = unknown.slice(0, 5).map((key) => {
+    const better = Object.prototype.hasOwnProperty.call(ALIASES, key) ? ALIASES[key] : closest(key);
+    return better === undefined ? JSON.stringify(clip(key)) : `${JSON.stringify(clip(key))} (did you mean ${JSON.stringify(better)}?)`;
   });
-  throw new ValidationError('INVALID_FIELD', unknown[0] as string, `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
+  if (unknown.length > 5) hints.push(`and ${unknown.length - 5} more`);
+  throw new ValidationError('INVALID_FIELD', clip(unknown[0] as string), `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
+}
+
+/** Field names come from the input; a hostile one must not blow up the error message. */
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 /** The known field within edit distance 2 of a typo, if any. */
