@@ -98,6 +98,13 @@ export interface SchedulerOptions {
   readonly concurrency?: number;
   /** On `close()`, how long running handlers may finish before their signal is aborted (default 5s). */
   readonly closeGrace?: DurationInput;
+  /**
+   * Keep the Node process alive until `close()` (default `false`). By default a scheduler, like
+   * the system clock's timers, never keeps a process alive on its own: embedded in a server,
+   * the server does. Set `true` in a worker script whose only purpose is to run jobs, or it
+   * exits as soon as its top-level code is done.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** Job defaults that options supply and job specs may override. */
@@ -132,6 +139,7 @@ export interface ResolvedOptions {
   readonly webhookTimeoutMs: number | undefined;
   readonly concurrency: number;
   readonly closeGraceMs: number;
+  readonly keepAlive: boolean;
 }
 
 const OVERLAP: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
@@ -190,6 +198,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     ...resolveWebhook(options.webhook),
     concurrency: options.concurrency === undefined ? Infinity : integer(options.concurrency, 'concurrency', 0, 1, Number.MAX_SAFE_INTEGER),
     closeGraceMs: duration(options.closeGrace, 'closeGrace', 5000, 0),
+    keepAlive: bool(options.keepAlive, 'keepAlive', false),
   };
 }
 
@@ -267,6 +276,12 @@ function integer(value: number | undefined, field: string, fallback: number, min
 function finite(value: number | undefined, field: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw invalid(field, `must be a number ≥ ${min}`);
+  return value;
+}
+
+function bool(value: boolean | undefined, field: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(field, 'must be a boolean');
   return value;
 }
 

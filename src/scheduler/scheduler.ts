@@ -228,6 +228,7 @@ export class Scheduler {
   #replaying = true;
   #term = 0;
   #closing: Promise<void> | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
   readonly #unsubscribe: () => void;
 
   static {
@@ -239,6 +240,8 @@ export class Scheduler {
         throw error;
       }
       scheduler.#replaying = false;
+      // A ref'd handle that does nothing: it only tells Node someone is still listening.
+      if (scheduler.#o.keepAlive) scheduler.#keepAlive = setInterval(() => {}, 1 << 30);
     };
   }
 
@@ -635,9 +638,10 @@ export class Scheduler {
   }
 
   /**
-   * Stops firing, lets running handlers finish for up to `closeGrace` (then aborts them), hands
-   * leadership to another voter when in a cluster, and closes the log and its storage. Safe to
-   * call more than once.
+   * Stops firing, hands leadership to another voter when in a cluster, lets running handlers
+   * finish for up to `closeGrace` (then aborts their signals and waits up to `closeGrace` more),
+   * and closes the log and its storage. Safe to call more than once. A handler that awaits
+   * `close()` waits for itself until the grace runs out: call it without awaiting from there.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -676,6 +680,7 @@ export class Scheduler {
     this.#unsubscribe();
     this.#loop.deactivate();
     await this.#log.close();
+    clearInterval(this.#keepAlive);
   }
 
   // ---------------------------------------------------------------- internals
