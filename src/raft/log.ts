@@ -1,16 +1,21 @@
+import { EntryArchive } from './archive.js';
 import type { Entry } from './types.js';
+
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 
 /**
  * The in-memory Raft log of one node, with the bookkeeping the Ready cycle needs: which suffix is
  * not yet persisted (`unstable`), which committed entries were handed out for applying
  * (`applying`) and which were acknowledged as applied (`applied`).
  *
- * Entry `i` lives at `entries[i - 1]`: there is no compaction yet, so the array starts at index 1.
+ * Two tiers. Entries that are both applied and persisted never change again and leave the
+ * *hot* array of entry objects for the {@link EntryArchive}, which packs them into large chunks;
+ * only a lagging follower's catch-up turns them back into objects. Terms are kept apart as runs
+ * (first index, term): a term spans thousands of entries, so lookups stay cheap whichever tier
+ * holds the entry. There is no compaction yet: the log starts at index 1.
  * @internal
  */
 export class RaftLog {
-  /** Every entry, index 1 first. */
-  readonly entries: Entry[];
   /** Highest index known committed. */
   committed: number;
   /** Highest index the driver acknowledged as applied (`advance`). */
@@ -22,6 +27,15 @@ export class RaftLog {
   /** Lowest index removed by a conflicting append since the caller last reset it to Infinity. */
   truncatedFrom = Infinity;
 
+  readonly #archive = new EntryArchive();
+  /** Entries from `archive.size + 1` on, starting at position `#head` (positions before it are spent). */
+  #hot: (Entry | undefined)[] = [];
+  #head = 0;
+  #last = 0;
+  /** Term runs: entries `runStart[i]..runStart[i + 1] - 1` have term `runTerm[i]`; starts ascend, terms too. */
+  readonly #runStart: number[] = [];
+  readonly #runTerm: number[] = [];
+
   constructor(entries: readonly Entry[], committed: number, applied: number) {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as Entry;
@@ -31,39 +45,43 @@ export class RaftLog {
       if (i > 0 && e.term < (entries[i - 1] as Entry).term) {
         throw new RangeError(`persisted entry ${e.index} has term ${e.term}, lower than the entry before it`);
       }
+      this.#push(e);
     }
-    this.entries = entries.slice();
     // A commit index beyond the stored log cannot be trusted: clamp rather than apply phantom entries.
-    this.committed = Math.min(committed, this.entries.length);
+    this.committed = Math.min(committed, this.#last);
     this.applied = Math.min(applied, this.committed);
     this.applying = this.applied;
-    this.unstable = this.entries.length + 1;
+    this.unstable = this.#last + 1;
+    this.#archiveUpTo(this.applied);
   }
 
   lastIndex(): number {
-    return this.entries.length;
+    return this.#last;
   }
 
   lastTerm(): number {
-    const n = this.entries.length;
-    return n === 0 ? 0 : (this.entries[n - 1] as Entry).term;
+    const n = this.#runTerm.length;
+    return n === 0 ? 0 : (this.#runTerm[n - 1] as number);
   }
 
   /** Term of the entry at `index`; 0 for index 0 and for indices beyond the log. */
   term(index: number): number {
-    if (index <= 0 || index > this.entries.length) return 0;
-    return (this.entries[index - 1] as Entry).term;
+    if (index <= 0 || index > this.#last) return 0;
+    const starts = this.#runStart;
+    const hi = starts.length - 1;
+    if (index >= (starts[hi] as number)) return this.#runTerm[hi] as number;
+    return this.#runTerm[this.#runAt(index, hi - 1)] as number;
   }
 
   matchTerm(index: number, term: number): boolean {
     if (index === 0) return term === 0;
-    return index <= this.entries.length && (this.entries[index - 1] as Entry).term === term;
+    return index <= this.#last && this.term(index) === term;
   }
 
   /** Election restriction: is a log ending at (`lastIndex`, `lastTerm`) at least as up to date as ours? */
   isUpToDate(lastIndex: number, lastTerm: number): boolean {
     const ourTerm = this.lastTerm();
-    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.entries.length);
+    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.#last);
   }
 
   /**
@@ -71,19 +89,42 @@ export class RaftLog {
    * skip a whole term of mismatching entries per round trip instead of one entry.
    */
   findConflictByTerm(index: number, term: number): number {
-    let i = Math.min(index, this.entries.length);
-    while (i > 0 && (this.entries[i - 1] as Entry).term > term) i--;
+    let i = Math.min(index, this.#last);
+    if (i <= 0) return 0;
+    let run = this.#runAt(i, this.#runStart.length - 1);
+    while (run >= 0 && (this.#runTerm[run] as number) > term) {
+      i = (this.#runStart[run] as number) - 1;
+      run--;
+    }
     return i;
   }
 
   /** Entries in `[lo, hi)`, a fresh array (it leaves the node inside a message or a Ready). */
   slice(lo: number, hi: number): Entry[] {
-    return this.entries.slice(lo - 1, hi - 1);
+    const archived = this.#archive.size;
+    if (lo > archived) return this.#hot.slice(this.#head + lo - archived - 1, this.#head + hi - archived - 1) as Entry[];
+    // A lagging follower: rebuild the archived part as objects, for this message only.
+    const out = new Array<Entry>(hi - lo);
+    const archive = this.#archive;
+    let run = this.#runAt(lo, this.#runStart.length - 1);
+    let nextRun = run + 1 < this.#runStart.length ? (this.#runStart[run + 1] as number) : Infinity;
+    for (let i = lo; i < hi; i++) {
+      if (i > archived) {
+        out[i - lo] = this.#hot[this.#head + i - archived - 1] as Entry;
+        continue;
+      }
+      while (i >= nextRun) {
+        run++;
+        nextRun = run + 1 < this.#runStart.length ? (this.#runStart[run + 1] as number) : Infinity;
+      }
+      out[i - lo] = { index: i, term: this.#runTerm[run] as number, kind: archive.kind(i), data: archive.data(i) };
+    }
+    return out;
   }
 
-  /** Leader path: appends entries that follow the last one. */
+  /** Leader path: appends an entry that follows the last one. */
   append(entry: Entry): void {
-    this.entries.push(entry);
+    this.#push(entry);
   }
 
   /**
@@ -98,34 +139,35 @@ export class RaftLog {
     let k = 0;
     for (; k < entries.length; k++) {
       const e = entries[k] as Entry;
-      if (e.index > this.entries.length || (this.entries[e.index - 1] as Entry).term !== e.term) break;
+      if (e.index > this.#last || this.term(e.index) !== e.term) break;
     }
     if (k === entries.length) return lastNew;
     const first = (entries[k] as Entry).index;
     if (first <= this.committed) {
       throw new Error(`raft invariant: append would overwrite committed entry ${first} (commit ${this.committed})`);
     }
-    if (first <= this.entries.length) {
+    if (first <= this.#last) {
       this.truncatedFrom = first;
-      this.entries.length = first - 1;
+      this.#truncate(first);
       if (first < this.unstable) this.unstable = first;
     }
-    for (; k < entries.length; k++) this.entries.push(entries[k] as Entry);
+    for (; k < entries.length; k++) this.#push(entries[k] as Entry);
     return lastNew;
   }
 
   commitTo(index: number): boolean {
     if (index <= this.committed) return false;
-    this.committed = Math.min(index, this.entries.length);
+    this.committed = Math.min(index, this.#last);
     return true;
   }
 
   hasUnstable(): boolean {
-    return this.unstable <= this.entries.length;
+    return this.unstable <= this.#last;
   }
 
   unstableEntries(): Entry[] {
-    return this.entries.slice(this.unstable - 1);
+    // Archived entries are persisted by definition, so the unstable suffix is all hot.
+    return this.#hot.slice(this.#head + this.unstable - this.#archive.size - 1) as Entry[];
   }
 
   /**
@@ -133,21 +175,78 @@ export class RaftLog {
    * taken (a truncation in between means the driver wrote a suffix that is already obsolete).
    */
   stableTo(index: number, term: number): void {
-    if (index >= this.unstable && this.matchTerm(index, term)) this.unstable = index + 1;
+    if (index >= this.unstable && this.matchTerm(index, term)) {
+      this.unstable = index + 1;
+      this.#archiveUpTo(this.applied);
+    }
   }
 
   hasNextCommitted(): boolean {
     return this.committed > this.applying;
   }
 
-  nextCommitted(): Entry[] {
-    const out = this.entries.slice(this.applying, this.committed);
+  nextCommitted(): readonly Entry[] {
+    const from = this.applying + 1;
+    const to = this.committed + 1;
     this.applying = this.committed;
-    return out;
+    return from < to ? this.slice(from, to) : NO_ENTRIES;
   }
 
   appliedTo(index: number): void {
     if (index > this.applied) this.applied = index;
     if (index > this.applying) this.applying = index;
+    this.#archiveUpTo(this.applied);
+  }
+
+  #push(entry: Entry): void {
+    this.#hot.push(entry);
+    const index = ++this.#last;
+    const n = this.#runTerm.length;
+    if (n === 0 || this.#runTerm[n - 1] !== entry.term) {
+      this.#runStart.push(index);
+      this.#runTerm.push(entry.term);
+    }
+  }
+
+  #truncate(first: number): void {
+    this.#hot.length = this.#head + first - this.#archive.size - 1;
+    this.#last = first - 1;
+    while (this.#runStart.length > 0 && (this.#runStart[this.#runStart.length - 1] as number) > this.#last) {
+      this.#runStart.pop();
+      this.#runTerm.pop();
+    }
+  }
+
+  /** The term run holding `index`, searching runs `0..hi` (`1 <= index <= lastIndex`). */
+  #runAt(index: number, hi: number): number {
+    const starts = this.#runStart;
+    let lo = 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((starts[mid] as number) <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Moves entries that are applied and persisted (so final, and never handed out again as hot) to the archive. */
+  #archiveUpTo(applied: number): void {
+    const to = Math.min(applied, this.unstable - 1);
+    const archive = this.#archive;
+    let moved = 0;
+    for (let i = archive.size + 1; i <= to; i++) {
+      const e = this.#hot[this.#head + moved] as Entry;
+      archive.push(e.kind, e.data);
+      moved++;
+    }
+    if (moved === 0) return;
+    const hot = this.#hot;
+    // Release the objects now; shift the array only once the spent prefix outweighs the rest.
+    for (let p = this.#head; p < this.#head + moved; p++) hot[p] = undefined;
+    this.#head += moved;
+    if (this.#head >= 1024 && this.#head >= hot.length - this.#head) {
+      this.#hot = hot.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }
