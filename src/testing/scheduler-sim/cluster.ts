@@ -1,0 +1,220 @@
+/**
+ * The simulated cluster: one `MemoryLevel` per node (its disk, which survives crashes), one
+ * `MemoryNetwork` and one `ManualClock` for all, and for each node the current process — a
+ * {@link Scheduler} created by `createScheduler` on a {@link ProcessClock}, a fenced view of the
+ * node's disk and a fresh network endpoint. A crash kills the process (see `process.ts`); a
+ * restart creates a new scheduler on the same disk, which replays what the dead one made durable.
+ * @internal
+ */
+import { MemoryLevel } from 'memory-level';
+import { DEFAULT_TIMING } from '../../raft/timing.js';
+import { createScheduler, type Scheduler } from '../../scheduler/scheduler.js';
+import type { MemoryNetwork } from '../../transport/memory-network.js';
+import type { ManualClock } from '../../util/manual-clock.js';
+import { simHandler } from './handlers.js';
+import type { Ledger } from './ledger.js';
+import { Fence, ProcessClock, fencedLevel } from './process.js';
+import { mix } from './rng.js';
+import { createRandom } from '../sim/random.js';
+
+/** Timeouts every node of the simulated cluster runs with. */
+export interface ClusterTimeouts {
+  /** An attempt without a result for this long is presumed dead. */
+  readonly inProgressTimeoutMs: number;
+  /** Default per-attempt timeout. */
+  readonly executionTimeoutMs: number;
+  /** An occurrence starting later than this after its time is late. */
+  readonly missedThresholdMs: number;
+  /** A proposal not applied after this long is given up by the node that made it. */
+  readonly proposalTimeoutMs: number;
+}
+
+/** One node: its disk, and its process while it runs. */
+export interface NodeSlot {
+  readonly id: string;
+  readonly disk: MemoryLevel<string, string>;
+  /** Lives so far (1 after the first start). */
+  incarnation: number;
+  /** The running process; undefined while the node is down (or still starting). */
+  scheduler: Scheduler | undefined;
+  /** The current process's fence; undefined while down. */
+  fence: Fence | undefined;
+  /** Whether a restart is under way. */
+  starting: boolean;
+}
+
+/** What the cluster reports to the run. */
+export interface ClusterSink {
+  trace(line: string): void;
+  violation(text: string): void;
+  /** A scheduler error event (unexpected internal error, reported, not thrown). */
+  error(node: string, error: Error): void;
+}
+
+/** The nodes of one simulation run. */
+export class SimCluster {
+  readonly ids: readonly string[];
+  readonly #slots = new Map<string, NodeSlot>();
+  readonly #clock: ManualClock;
+  readonly #net: MemoryNetwork;
+  readonly #seed: number;
+  readonly #ledger: Ledger;
+  readonly #sink: ClusterSink;
+  readonly #timeouts: ClusterTimeouts;
+  /** Leadership changes (a node becoming leader) seen so far. */
+  elections = 0;
+
+  /**
+   * @param ids - node ids (the voters).
+   * @param clock - the simulation's clock.
+   * @param net - the simulation's network.
+   * @param seed - the run's seed (node randomness derives from it).
+   * @param ledger - records starts and handler calls.
+   * @param sink - trace, violations, errors.
+   * @param timeouts - scheduler timeouts.
+   */
+  constructor(ids: readonly string[], clock: ManualClock, net: MemoryNetwork, seed: number, ledger: Ledger, sink: ClusterSink, timeouts: ClusterTimeouts) {
+    this.ids = ids;
+    this.#clock = clock;
+    this.#net = net;
+    this.#seed = seed;
+    this.#ledger = ledger;
+    this.#sink = sink;
+    this.#timeouts = timeouts;
+    for (const id of ids) {
+      this.#slots.set(id, { id, disk: new MemoryLevel<string, string>(), incarnation: 0, scheduler: undefined, fence: undefined, starting: false });
+    }
+  }
+
+  /** The slot of `id`. */
+  slot(id: string): NodeSlot {
+    return this.#slots.get(id) as NodeSlot;
+  }
+
+  /** Nodes whose process runs. */
+  up(): NodeSlot[] {
+    return this.ids.map((id) => this.slot(id)).filter((s) => s.scheduler !== undefined);
+  }
+
+  /** Nodes down and not restarting. */
+  down(): NodeSlot[] {
+    return this.ids.map((id) => this.slot(id)).filter((s) => s.scheduler === undefined && !s.starting);
+  }
+
+  /** The one running node that believes it leads, when exactly one does. */
+  leader(): NodeSlot | undefined {
+    let found: NodeSlot | undefined;
+    for (const s of this.up()) {
+      if (!(s.scheduler as Scheduler).isLeader) continue;
+      if (found !== undefined) return undefined;
+      found = s;
+    }
+    return found;
+  }
+
+  /** Whether every node runs, exactly one leads, and every node knows it. */
+  settled(): boolean {
+    const leader = this.leader();
+    if (leader === undefined) return false;
+    for (const id of this.ids) {
+      const s = this.slot(id).scheduler;
+      if (s === undefined || s.leader !== leader.id) return false;
+    }
+    return true;
+  }
+
+  /** Starts (or restarts) node `id` on its disk. Resolves once it has replayed its log, or once it crashed trying. */
+  async start(id: string): Promise<void> {
+    const slot = this.slot(id);
+    if (slot.scheduler !== undefined || slot.starting) return;
+    slot.starting = true;
+    const incarnation = ++slot.incarnation;
+    const fence = new Fence();
+    slot.fence = fence;
+    const clock = new ProcessClock(this.#clock, fence);
+    const transport = this.#net.connect(id);
+    fence.onKill(() => void transport.close());
+    this.#sink.trace(`${id}#${incarnation} starting`);
+    let scheduler: Scheduler;
+    try {
+      const created = createScheduler({
+        nodeId: id,
+        voters: this.ids,
+        transport,
+        clock,
+        random: createRandomFor(this.#seed, id, incarnation),
+        storage: { level: fencedLevel(slot.disk, fence) },
+        inProgressTimeout: this.#timeouts.inProgressTimeoutMs,
+        executionTimeout: this.#timeouts.executionTimeoutMs,
+        missedThreshold: this.#timeouts.missedThresholdMs,
+        maxMemory: '256MB',
+        raft: { timing: DEFAULT_TIMING, proposalTimeoutMs: this.#timeouts.proposalTimeoutMs },
+      });
+      const died = new Promise<undefined>((resolve) => fence.onKill(() => resolve(undefined)));
+      const result = await Promise.race([created, died]);
+      if (result === undefined) {
+        slot.starting = false;
+        return;
+      }
+      scheduler = result;
+    } catch (error) {
+      slot.starting = false;
+      fence.kill();
+      slot.fence = undefined;
+      this.#sink.violation(`${id}#${incarnation} failed to restart from its disk: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      return;
+    }
+    // Same microtask chain as the creation: nothing of the log can run a handler before it exists.
+    scheduler.handle('work', simHandler({ seed: this.#seed, node: id, incarnation, fence, clock, ledger: this.#ledger }));
+    this.#listen(scheduler, id, incarnation, fence);
+    slot.scheduler = scheduler;
+    slot.starting = false;
+    this.#sink.trace(`${id}#${incarnation} up`);
+  }
+
+  /** Kills node `id`'s process at once (no close, no hand-over, no flush). */
+  crash(id: string): void {
+    const slot = this.slot(id);
+    const fence = slot.fence;
+    if (fence === undefined) return;
+    slot.fence = undefined;
+    slot.scheduler = undefined;
+    fence.kill();
+    this.#sink.trace(`${id}#${slot.incarnation} CRASH`);
+  }
+
+  /** Kills every process (end of run: frees their timers). */
+  crashAll(): void {
+    for (const id of this.ids) this.crash(id);
+  }
+
+  #listen(scheduler: Scheduler, id: string, incarnation: number, fence: Fence): void {
+    const ledger = this.#ledger;
+    const sink = this.#sink;
+    const live = (): boolean => fence.alive;
+    scheduler.on('execution:started', (e) => {
+      if (live()) ledger.started(id, incarnation, e);
+    });
+    scheduler.on('job:cancelled', (job) => {
+      if (live()) ledger.ended(id, job.id);
+    });
+    scheduler.on('job:deleted', (d) => {
+      if (live()) ledger.ended(id, d.jobId);
+    });
+    scheduler.on('leader:changed', (change) => {
+      if (!live() || !change.isLeader) return;
+      this.elections++;
+      sink.trace(`${id}#${incarnation} leads term ${change.term}`);
+    });
+    scheduler.on('error', (error) => {
+      if (live()) sink.error(id, error);
+    });
+  }
+}
+
+/** A node incarnation's own generator (election jitter, retry jitter, proposal nonces). */
+function createRandomFor(seed: number, id: string, incarnation: number): () => number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return createRandom(mix(seed, ((h >>> 0) ^ Math.imul(incarnation, 0x10001)) >>> 0));
+}

@@ -1,0 +1,76 @@
+/**
+ * Cron progress: during the quiet phase every occurrence of a running cron job is accounted for —
+ * started (any attempt, or a trigger standing in for it), or recorded as skipped or missed — with
+ * no gap. What may be left unaccounted is only what the job is visibly still about to do: the one
+ * occurrence a `queue-one` job holds back, or the backlog a `fire-all` catch-up works through in
+ * turn, and then the job's `nextRunAt` must point at it.
+ * @internal
+ */
+import { nextOccurrence } from '../../scheduler/cron.js';
+import type { Execution, Job, SkippedOccurrence } from '../../scheduler/model.js';
+
+/** The quiet window a cron job is judged over. */
+export interface CronWindow {
+  /** First instant of the window (uncertain operations have landed by then). */
+  readonly from: number;
+  /** Last instant an occurrence must have been decided by. */
+  readonly to: number;
+  /** Longest one occurrence may keep a job busy (its attempts, holds and backoffs). */
+  readonly occurrenceSpanMs: number;
+  /** The end of the run. */
+  readonly end: number;
+}
+
+/** What the check found for one job. */
+export interface CronVerdict {
+  /** Occurrences in the window. */
+  readonly occurrences: number;
+  /** Problems, empty when the job kept its schedule. */
+  readonly problems: string[];
+}
+
+/** Checks one cron job (neither paused nor cancelled) over `window`. */
+export function checkCronProgress(job: Job, executions: readonly Execution[], skipped: readonly SkippedOccurrence[], window: CronWindow): CronVerdict {
+  const problems: string[] = [];
+  const expression = job.cron as string;
+  const zone = job.timezone ?? 'UTC';
+  const accounted = new Set<number>();
+  let latestStart = -Infinity;
+  for (const e of executions) {
+    accounted.add(e.scheduledAt);
+    if (e.scheduledAt > latestStart) latestStart = e.scheduledAt;
+  }
+  for (const s of skipped) accounted.add(s.scheduledAt);
+
+  const occurrences: number[] = [];
+  for (let t = nextOccurrence(expression, zone, window.from, true); t !== undefined && t <= window.to; t = nextOccurrence(expression, zone, t, false)) {
+    occurrences.push(t);
+  }
+  const open = occurrences.filter((t) => !accounted.has(t));
+  if (open.length === 0) return { occurrences: occurrences.length, problems };
+
+  const first = open[0] as number;
+  const iso = (t: number): string => new Date(t).toISOString();
+  const lastAccounted = occurrences.filter((t) => accounted.has(t)).pop() ?? -Infinity;
+  const next = job.nextRunAt;
+  // A fire-all backlog runs in turn: occurrences after the last accounted one may still wait.
+  const tail = job.catchUp === 'fire-all' ? open.filter((t) => t > lastAccounted) : [];
+  const holes = open.filter((t) => !tail.includes(t));
+  // A queue-one job holds one occurrence back, invisible to readers until it starts; nothing
+  // after it has started then.
+  const allowedHoles = job.overlap === 'queue-one' ? 1 : 0;
+  const describe = `${job.id} (${expression}, ${job.overlap}, ${job.catchUp})`;
+  const state = `last accounted ${Number.isFinite(lastAccounted) ? iso(lastAccounted) : 'none'}, latest start ${Number.isFinite(latestStart) ? iso(latestStart) : 'none'}, nextRunAt ${next === undefined ? 'none' : iso(next)}`;
+  if (holes.length > allowedHoles || (holes.length === 1 && (holes[0] as number) < latestStart)) {
+    problems.push(`${describe}: ${holes.length} occurrence(s) in the quiet phase neither started nor recorded skipped/missed, first ${iso(holes[0] as number)} (${state})`);
+  } else if (next === undefined || next > first) {
+    problems.push(`${describe}: occurrence ${iso(first)} is neither started, recorded, nor pending (${open.length} open; ${state})`);
+  }
+  // However a backlog is allowed to wait, the job must not sit on a due time for longer than
+  // one occurrence can take, plus the catch-up window it may work through.
+  const slack = window.occurrenceSpanMs + (job.catchUp === 'fire-all' ? job.catchUpWindowMs : 0);
+  if (next !== undefined && next < window.end - slack) {
+    problems.push(`${job.id}: nextRunAt ${iso(next)} is overdue by ${window.end - next} ms at the end of the run (allowed ${slack} ms)`);
+  }
+  return { occurrences: occurrences.length, problems };
+}

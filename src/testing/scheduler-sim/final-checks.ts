@@ -1,0 +1,215 @@
+/**
+ * The checks made once the cluster has converged after the quiet phase: nothing acknowledged is
+ * lost, every handler call and every recorded outcome agree with the log, attempts of one
+ * occurrence are consecutive under one idempotency key, due one-shots reached a final status, no
+ * attempt is left in progress past its deadline, and cron jobs kept their schedule.
+ * @internal
+ */
+import type { Execution, Job, SkippedOccurrence } from '../../scheduler/model.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+import { idempotencyKey } from '../../scheduler/state/index.js';
+import { checkCronProgress } from './cron-check.js';
+import { HANG_FACTOR_MAX, behaviourOf } from './handlers.js';
+import type { Ledger } from './ledger.js';
+import type { JobBook, Workload } from './workload.js';
+
+/** What the final checks need to know about the run. */
+export interface FinalContext {
+  readonly seed: number;
+  /** Every node's scheduler (all running, converged). */
+  readonly nodes: readonly Scheduler[];
+  readonly ledger: Ledger;
+  readonly workload: Workload;
+  /** End of the fault phase (heal, every node restarted). */
+  readonly faultEnd: number;
+  /** End of the quiet phase (and of the run). */
+  readonly end: number;
+  readonly inProgressTimeoutMs: number;
+  readonly missedThresholdMs: number;
+  /** How long after the faults everything uncertain has landed and a leader is stable. */
+  readonly settleMs: number;
+  readonly violation: (text: string) => void;
+}
+
+/** How much the final checks looked at. */
+export interface FinalCounts {
+  jobs: number;
+  executions: number;
+  oneShotsFinal: number;
+  oneShotsUnjudged: number;
+  cronJobs: number;
+  cronOccurrences: number;
+}
+
+const FINAL = new Set(['completed', 'failed', 'timeout']);
+
+/**
+ * Longest one attempt can keep an occurrence busy: the attempt itself until it ends or is
+ * presumed dead, a held retry until released, then the backoff, plus an election's worth of slack.
+ */
+export function attemptSpanMs(job: Pick<Job, 'timeoutMs' | 'backoff'>, inProgressTimeoutMs: number): number {
+  const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs, inProgressTimeoutMs);
+  return running + inProgressTimeoutMs + job.backoff.maxMs + 2000;
+}
+
+/** Runs every final check; violations go to `ctx.violation`. */
+export async function finalChecks(ctx: FinalContext): Promise<FinalCounts> {
+  const counts: FinalCounts = { jobs: 0, executions: 0, oneShotsFinal: 0, oneShotsUnjudged: 0, cronJobs: 0, cronOccurrences: 0 };
+  const reference = ctx.nodes[0] as Scheduler;
+  const jobs = await reference.list();
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  counts.jobs = jobs.length;
+  checkAcknowledged(ctx, byId);
+  await checkEveryNodeHasTheJobs(ctx);
+
+  const executionsById = new Map<string, Execution>();
+  for (const job of jobs) {
+    const executions = await reference.executions(job.id);
+    const skipped = await reference.skipped(job.id);
+    counts.executions += executions.length;
+    for (const e of executions) executionsById.set(e.id, e);
+    checkExecutions(ctx, job, executions);
+    checkOneShot(ctx, job, counts);
+    checkStuck(ctx, job, executions);
+    if (job.kind === 'cron') checkCron(ctx, job, executions, skipped, counts);
+  }
+  checkInvocations(ctx, byId, executionsById);
+  checkTriggers(ctx, executionsById);
+  return counts;
+}
+
+/** Acknowledged operations took effect; operations never proposed did not. */
+function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): void {
+  for (const book of ctx.workload.jobs.values()) {
+    const job = byId.get(book.id);
+    const deleted = ctx.workload.deleteIssued(book);
+    const create = book.ops[0];
+    if (create === undefined) continue;
+    if (create.outcome === 'pending') {
+      ctx.violation(`schedule of ${book.id} never settled`);
+      continue;
+    }
+    if (create.outcome === 'acked' && !deleted && job === undefined) {
+      ctx.violation(`acknowledged job ${book.id} is lost: no node has it`);
+    }
+    const neverProposed = create.tries.every((t) => t.outcome === 'refused' || t.outcome === 'invalid' || t.outcome === 'no-node');
+    if (neverProposed && job !== undefined) {
+      ctx.violation(`${book.id} exists although every schedule call was refused (${create.tries.map((t) => t.detail).join(', ')}): a refused call must not commit`);
+    }
+    for (const op of book.ops) {
+      if (op.outcome === 'pending') ctx.violation(`${op.kind} of ${book.id} (op ${op.seq}) never settled`);
+      if (op.kind === 'delete' && op.outcome === 'acked' && job !== undefined) ctx.violation(`acknowledged delete of ${book.id} is lost: the job is still there`);
+      if (op.kind === 'cancel' && op.outcome === 'acked' && !deleted && job !== undefined && job.status !== 'cancelled') {
+        ctx.violation(`acknowledged cancel of ${book.id} is lost: status ${job.status}`);
+      }
+    }
+    if (job !== undefined && !deleted) checkPaused(ctx, book, job);
+  }
+}
+
+/** With every pause/resume of a job settled for sure, the last acknowledged one decides `paused`. */
+function checkPaused(ctx: FinalContext, book: JobBook, job: Job): void {
+  const ops = book.ops.filter((op) => op.kind === 'pause' || op.kind === 'resume');
+  if (ops.some((op) => op.outcome === 'uncertain' || op.outcome === 'pending')) return;
+  const last = ops.filter((op) => op.outcome === 'acked').pop();
+  if (last === undefined) return;
+  const expected = last.kind === 'pause';
+  if (job.paused !== expected) ctx.violation(`acknowledged ${last.kind} of ${book.id} (op ${last.seq}) is lost: paused is ${String(job.paused)}`);
+}
+
+/** Every node holds every job (the hashes already agree; this names what is missing if not). */
+async function checkEveryNodeHasTheJobs(ctx: FinalContext): Promise<void> {
+  const lists = await Promise.all(ctx.nodes.map(async (s) => new Set((await s.list()).map((j) => j.id))));
+  const all = new Set<string>();
+  for (const ids of lists) for (const id of ids) all.add(id);
+  lists.forEach((ids, i) => {
+    for (const id of all) if (!ids.has(id)) ctx.violation(`${(ctx.nodes[i] as Scheduler).nodeId} lacks job ${id}`);
+  });
+}
+
+/** Attempts 1..n per occurrence, one key, outcomes that match what the handler did. */
+function checkExecutions(ctx: FinalContext, job: Job, executions: readonly Execution[]): void {
+  const byOccurrence = new Map<number, number[]>();
+  for (const e of executions) {
+    let list = byOccurrence.get(e.scheduledAt);
+    if (list === undefined) byOccurrence.set(e.scheduledAt, (list = []));
+    list.push(e.attempt);
+    if (e.idempotencyKey !== idempotencyKey(job.id, e.scheduledAt)) ctx.violation(`${e.id} has idempotency key ${e.idempotencyKey}`);
+    const invocation = ctx.ledger.invocationOf(e.id);
+    if (e.status === 'completed') {
+      if (invocation === undefined) ctx.violation(`${e.id} is completed but no handler ever ran it`);
+      else if (invocation.node !== e.nodeId) ctx.violation(`${e.id} ran on ${invocation.node} but the log says ${e.nodeId}`);
+      const b = behaviourOf(ctx.seed, e.id);
+      if (b !== 'sync-ok' && b !== 'async-ok') ctx.violation(`${e.id} is completed but its handler (${b}) never succeeded`);
+    }
+    if (e.status === 'failed' && e.errorType === 'handler_error') {
+      if (invocation === undefined) ctx.violation(`${e.id} failed in its handler but no handler ever ran it`);
+      const b = behaviourOf(ctx.seed, e.id);
+      if (b === 'sync-ok' || b === 'async-ok') ctx.violation(`${e.id} is recorded as a handler failure but its handler (${b}) succeeded`);
+    }
+  }
+  for (const [at, attempts] of byOccurrence) {
+    attempts.sort((a, b) => a - b);
+    if (attempts.some((a, i) => a !== i + 1)) {
+      ctx.violation(`${job.id}@${at}: attempts ${attempts.join(',')} are not consecutive from 1`);
+    }
+    if (attempts.length > job.maxAttempts) {
+      ctx.violation(`${job.id}@${at}: ${attempts.length} attempts, more than maxAttempts ${job.maxAttempts}`);
+    }
+  }
+}
+
+/** A one-shot whose time (and every retry) had room to pass reached a final status. */
+function checkOneShot(ctx: FinalContext, job: Job, counts: FinalCounts): void {
+  if (job.kind !== 'once' || job.status === 'cancelled' || job.paused) return;
+  const deadline = Math.max(job.at as number, ctx.faultEnd + ctx.settleMs) + job.maxAttempts * attemptSpanMs(job, ctx.inProgressTimeoutMs);
+  if (deadline > ctx.end) {
+    counts.oneShotsUnjudged++;
+    return;
+  }
+  counts.oneShotsFinal++;
+  if (!FINAL.has(job.status)) {
+    ctx.violation(`one-shot ${job.id} due ${new Date(job.at as number).toISOString()} is still ${job.status} at the end (attempts ${job.attemptCount}, nextRunAt ${job.nextRunAt ?? 'none'})`);
+  }
+}
+
+/** No attempt stays in progress past the moment the leader must have presumed it dead. */
+function checkStuck(ctx: FinalContext, job: Job, executions: readonly Execution[]): void {
+  for (const e of executions) {
+    if (e.status !== 'in_progress') continue;
+    const deadline = Math.max(e.startedAt + Math.max(job.timeoutMs, ctx.inProgressTimeoutMs), ctx.faultEnd + ctx.settleMs) + 2000;
+    if (deadline < ctx.end) ctx.violation(`${e.id} (on ${e.nodeId}, started ${e.startedAt}) is still in progress ${ctx.end - deadline} ms past its deadline`);
+  }
+}
+
+function checkCron(ctx: FinalContext, job: Job, executions: readonly Execution[], skipped: readonly SkippedOccurrence[], counts: FinalCounts): void {
+  if (job.status === 'cancelled' || job.paused) return;
+  const span = job.maxAttempts * attemptSpanMs(job, ctx.inProgressTimeoutMs);
+  const from = ctx.faultEnd + ctx.settleMs;
+  const to = ctx.end - Math.max(3000, ctx.missedThresholdMs * 2);
+  if (to <= from) return;
+  counts.cronJobs++;
+  const verdict = checkCronProgress(job, executions, skipped, { from, to, occurrenceSpanMs: span, end: ctx.end });
+  counts.cronOccurrences += verdict.occurrences;
+  for (const p of verdict.problems) ctx.violation(`cron progress: ${p}`);
+}
+
+/** Every handler call is of an attempt the log kept (unless its job was deleted). */
+function checkInvocations(ctx: FinalContext, byId: ReadonlyMap<string, Job>, executions: ReadonlyMap<string, Execution>): void {
+  for (const inv of ctx.ledger.invocations) {
+    if (!byId.has(inv.jobId)) continue;
+    const e = executions.get(inv.executionId);
+    if (e === undefined) ctx.violation(`${inv.executionId} ran on ${inv.node} but the log has no such attempt`);
+    else if (e.nodeId !== inv.node) ctx.violation(`${inv.executionId} ran on ${inv.node} but the log assigned it to ${e.nodeId}`);
+  }
+}
+
+/** An acknowledged trigger's execution is in the log (unless its job was deleted). */
+function checkTriggers(ctx: FinalContext, executions: ReadonlyMap<string, Execution>): void {
+  for (const op of ctx.workload.ops) {
+    if (op.kind !== 'trigger' || op.outcome !== 'acked' || op.executionId === undefined) continue;
+    const book = ctx.workload.jobs.get(op.jobId);
+    if (book !== undefined && ctx.workload.deleteIssued(book)) continue;
+    if (!executions.has(op.executionId)) ctx.violation(`acknowledged trigger of ${op.jobId} started ${op.executionId}, which the log lost`);
+  }
+}

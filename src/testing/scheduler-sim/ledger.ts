@@ -1,0 +1,190 @@
+/**
+ * The simulator's ledger of what every node applied and every handler did, with the checks that
+ * can be made the moment something happens: a handler runs only for a start its own node applied
+ * from the log, at most once per execution id in the whole cluster, never after its node applied
+ * the job's cancellation, and never while the previous attempt of its occurrence may still run.
+ * @internal
+ */
+import type { HandlerContext } from '../../scheduler/executor.js';
+import type { Execution } from '../../scheduler/model.js';
+import { executionId, idempotencyKey } from '../../scheduler/state/index.js';
+import type { Fence } from './process.js';
+
+/** One call of a handler. */
+export interface InvocationRecord {
+  /** Order of the call in the run. */
+  readonly seq: number;
+  readonly node: string;
+  /** Which life of the node ran it (1 = first start). */
+  readonly incarnation: number;
+  /** The process that ran it: a killed one's handler is dead. */
+  readonly fence: Fence;
+  readonly executionId: string;
+  readonly jobId: string;
+  readonly scheduledAt: number;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  /** Simulated time of the call. */
+  readonly at: number;
+  /** Simulated time the handler returned, threw or settled; undefined while it runs. */
+  returnedAt: number | undefined;
+}
+
+/** A start as one node applied it. */
+interface AppliedStart {
+  readonly incarnation: number;
+  readonly execution: Execution;
+}
+
+/** Where the ledger reports. */
+export interface LedgerSink {
+  /** A broken promise of the product. */
+  violation(text: string): void;
+  /** A line of the run's trace. */
+  trace(line: string): void;
+}
+
+/** Records starts, cancellations and handler calls, checking each as it happens. */
+export class Ledger {
+  readonly #sink: LedgerSink;
+  readonly #inProgressTimeoutMs: number;
+  readonly #invocations: InvocationRecord[] = [];
+  readonly #byExecution = new Map<string, InvocationRecord>();
+  /** Per node: execution id → the start it applied. */
+  readonly #applied = new Map<string, Map<string, AppliedStart>>();
+  /** Execution id → the start as the first node applied it (every other node must agree). */
+  readonly #agreed = new Map<string, Execution>();
+  /** Per node: jobs whose cancellation or deletion it applied. */
+  readonly #ended = new Map<string, Set<string>>();
+
+  /**
+   * @param sink - receives violations and trace lines.
+   * @param inProgressTimeoutMs - the cluster's in-progress timeout (how long an attempt is presumed alive).
+   */
+  constructor(sink: LedgerSink, inProgressTimeoutMs: number) {
+    this.#sink = sink;
+    this.#inProgressTimeoutMs = inProgressTimeoutMs;
+  }
+
+  /** Every handler call so far, in order. */
+  get invocations(): readonly InvocationRecord[] {
+    return this.#invocations;
+  }
+
+  /** The handler call of `id`, if any. */
+  invocationOf(id: string): InvocationRecord | undefined {
+    return this.#byExecution.get(id);
+  }
+
+  /** The start of `id` as the cluster applied it, if any node did. */
+  startOf(id: string): Execution | undefined {
+    return this.#agreed.get(id);
+  }
+
+  /** Starts applied cluster-wide (distinct execution ids). */
+  get startCount(): number {
+    return this.#agreed.size;
+  }
+
+  /** `node` applied the start of `execution` (an `execution:started` event). */
+  started(node: string, incarnation: number, execution: Execution): void {
+    let mine = this.#applied.get(node);
+    if (mine === undefined) this.#applied.set(node, (mine = new Map()));
+    const earlier = mine.get(execution.id);
+    if (earlier !== undefined) {
+      this.#sink.violation(
+        `${node} applied the start of ${execution.id} twice (incarnations ${earlier.incarnation} and ${incarnation}): a start entry must be applied once per replica`,
+      );
+    }
+    mine.set(execution.id, { incarnation, execution });
+    const agreed = this.#agreed.get(execution.id);
+    if (agreed === undefined) {
+      this.#agreed.set(execution.id, execution);
+      this.#sink.trace(`start ${execution.id} on ${execution.nodeId} stamped ${execution.startedAt}${execution.late ? ' (late)' : ''}`);
+      return;
+    }
+    if (agreed.nodeId !== execution.nodeId || agreed.startedAt !== execution.startedAt || agreed.attempt !== execution.attempt) {
+      this.#sink.violation(
+        `replicas disagree on ${execution.id}: one applied it for ${agreed.nodeId} at ${agreed.startedAt}, ${node} for ${execution.nodeId} at ${execution.startedAt}`,
+      );
+    }
+  }
+
+  /** `node` applied the cancellation or deletion of `jobId`. */
+  ended(node: string, jobId: string): void {
+    let set = this.#ended.get(node);
+    if (set === undefined) this.#ended.set(node, (set = new Set()));
+    set.add(jobId);
+  }
+
+  /** A handler was called on `node`; checks the call and returns its record. */
+  invoked(node: string, incarnation: number, fence: Fence, ctx: HandlerContext, now: number): InvocationRecord {
+    const { id, scheduledAt, attempt } = ctx.execution;
+    const jobId = ctx.job.id;
+    const record: InvocationRecord = {
+      seq: this.#invocations.length + 1,
+      node,
+      incarnation,
+      fence,
+      executionId: id,
+      jobId,
+      scheduledAt,
+      attempt,
+      idempotencyKey: ctx.idempotencyKey,
+      at: now,
+      returnedAt: undefined,
+    };
+    this.#invocations.push(record);
+    this.#sink.trace(`invoke ${id} on ${node}#${incarnation} key ${ctx.idempotencyKey}`);
+
+    const first = this.#byExecution.get(id);
+    if (first !== undefined) {
+      this.#sink.violation(
+        `execution ${id} invoked twice: on ${first.node}#${first.incarnation} at ${first.at} and on ${node}#${incarnation} at ${now}`,
+      );
+    } else {
+      this.#byExecution.set(id, record);
+    }
+    if (id !== executionId(jobId, scheduledAt, attempt)) {
+      this.#sink.violation(`handler context of ${id} names job ${jobId}, occurrence ${scheduledAt}, attempt ${attempt}`);
+    }
+    if (ctx.idempotencyKey !== idempotencyKey(jobId, scheduledAt)) {
+      this.#sink.violation(`execution ${id} got idempotency key ${ctx.idempotencyKey}, not ${idempotencyKey(jobId, scheduledAt)}`);
+    }
+    const applied = this.#applied.get(node)?.get(id);
+    if (applied === undefined || applied.incarnation !== incarnation) {
+      this.#sink.violation(`execution ${id} invoked on ${node}#${incarnation}, which had not applied its start`);
+    } else if (applied.execution.nodeId !== node) {
+      this.#sink.violation(`execution ${id} invoked on ${node}, but the log assigned it to ${applied.execution.nodeId}`);
+    }
+    if (this.#ended.get(node)?.has(jobId) === true) {
+      this.#sink.violation(`execution ${id} invoked on ${node} after that node applied the cancellation or deletion of ${jobId}`);
+    }
+    if (attempt > 1) this.#checkPrevious(record, ctx.job.timeoutMs);
+    return record;
+  }
+
+  /** The handler of `record` returned (or threw, or its promise settled). */
+  returned(record: InvocationRecord, now: number): void {
+    if (record.returnedAt === undefined) record.returnedAt = now;
+  }
+
+  /**
+   * Attempt n+1 may start while attempt n's handler still runs on a live node only once attempt n
+   * is presumed dead: not before its start plus max(job timeout, in-progress timeout).
+   */
+  #checkPrevious(record: InvocationRecord, timeoutMs: number): void {
+    const previousId = executionId(record.jobId, record.scheduledAt, record.attempt - 1);
+    const previous = this.#byExecution.get(previousId);
+    if (previous === undefined || previous.returnedAt !== undefined || !previous.fence.alive) return;
+    const start = this.#agreed.get(previousId);
+    const startedAt = start?.startedAt ?? previous.at;
+    const presumedDeadAt = startedAt + Math.max(timeoutMs, this.#inProgressTimeoutMs);
+    if (record.at < presumedDeadAt) {
+      this.#sink.violation(
+        `${record.executionId} invoked on ${record.node} at ${record.at} while ${previousId} still ran on ${previous.node} ` +
+          `(started ${startedAt}, presumed dead only from ${presumedDeadAt})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The simulated clients: random operations against random running nodes — schedule one-shot and
+ * cron jobs, cancel, pause, resume, trigger, delete — each recorded with its outcome. A call is
+ * *acknowledged* only when it resolves; one that fails with a Raft error (no leader, dropped,
+ * timed out) or whose node crashed under it is *uncertain* (it may still commit), and a schedule
+ * is then retried with the same spec and id, which must be idempotent. Operations on one job are
+ * issued one at a time, so acknowledged operations of a job are applied in the order issued.
+ * @internal
+ */
+import { ProposalDroppedError, RaftError } from '../../raft/errors.js';
+import { SchedulerError, ValidationError } from '../../scheduler/errors.js';
+import type { CatchUpPolicy, Execution, JobSpec, OverlapPolicy } from '../../scheduler/model.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { Clock } from '../../util/clock.js';
+import type { NodeSlot, SimCluster } from './cluster.js';
+import type { Rng } from './rng.js';
+
+/** What a client asks for. */
+export type OpKind = 'schedule' | 'cancel' | 'pause' | 'resume' | 'trigger' | 'delete';
+
+/**
+ * How a call ended: `acked` (resolved), `rejected` (the state machine refused it: applied as a
+ * no-op), `refused` (no leader took it: never in the log), `uncertain` (may or may not commit),
+ * `invalid` (failed validation: never proposed), `no-node` (no node was running to ask).
+ */
+export type Outcome = 'acked' | 'rejected' | 'refused' | 'uncertain' | 'invalid' | 'no-node';
+
+/** One call of one operation (a schedule may take several). */
+export interface TryRecord {
+  readonly node: string;
+  readonly at: number;
+  outcome: Outcome | 'pending';
+  detail: string;
+}
+
+/** One client operation. */
+export interface OpRecord {
+  readonly seq: number;
+  readonly kind: OpKind;
+  readonly jobId: string;
+  readonly tries: TryRecord[];
+  outcome: Outcome | 'pending';
+  /** An acknowledged trigger's started execution. */
+  executionId?: string;
+}
+
+/** A job the clients know about, and everything they did to it. */
+export interface JobBook {
+  readonly id: string;
+  readonly kind: 'once' | 'cron';
+  readonly spec: JobSpec;
+  readonly ops: OpRecord[];
+  /** An operation on it is in flight. */
+  busy: boolean;
+}
+
+/** Where the workload reports. */
+export interface WorkloadSink {
+  trace(line: string): void;
+  violation(text: string): void;
+  /** Something worth knowing that breaks no promise (printed in verbose mode and counted). */
+  note(text: string): void;
+}
+
+/** Second-resolution crons (6 fields) and one minute cron: the ones a short run can watch. */
+const CRONS: readonly string[] = ['*/1 * * * * *', '*/2 * * * * *', '*/3 * * * * *', '*/5 * * * * *', '*/10 * * * * *', '* * * * *'];
+const OVERLAPS: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
+const CATCH_UPS: readonly CatchUpPolicy[] = ['fire-once', 'fire-all', 'skip'];
+/** Live cron jobs at most (an every-second job adds two log entries a second). */
+const MAX_CRONS = 6;
+const MAX_SCHEDULE_TRIES = 4;
+
+/** Thrown into a call whose node crashed under it. */
+const CRASHED = new Error('the node crashed during the call');
+
+/** The clients of one run. */
+export class Workload {
+  readonly jobs = new Map<string, JobBook>();
+  readonly ops: OpRecord[] = [];
+  readonly #cluster: SimCluster;
+  readonly #clock: Clock;
+  readonly #rng: Rng;
+  readonly #sink: WorkloadSink;
+  #nextJob = 0;
+  #inFlight = 0;
+
+  /**
+   * @param cluster - the nodes to call.
+   * @param clock - the simulation's clock (client-side waits between retries).
+   * @param rng - the workload's own random stream.
+   * @param sink - trace, violations, notes.
+   */
+  constructor(cluster: SimCluster, clock: Clock, rng: Rng, sink: WorkloadSink) {
+    this.#cluster = cluster;
+    this.#clock = clock;
+    this.#rng = rng;
+    this.#sink = sink;
+  }
+
+  /** Operations not yet settled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Starts one random operation (it runs on while simulated time moves). */
+  issue(): void {
+    const rng = this.#rng;
+    const ready = [...this.jobs.values()].filter((j) => !j.busy && j.ops[0]?.outcome !== 'pending');
+    const crons = [...this.jobs.values()].filter((j) => j.kind === 'cron' && !this.#deleteIssued(j)).length;
+    const u = rng.next();
+    if (ready.length < 2 || u < 0.3) return this.#schedule('once');
+    if (u < 0.42 && crons < MAX_CRONS) return this.#schedule('cron');
+    const job = rng.pick(ready);
+    const v = rng.next();
+    const kind: OpKind = v < 0.2 ? 'cancel' : v < 0.4 ? 'pause' : v < 0.6 ? 'resume' : v < 0.9 ? 'trigger' : 'delete';
+    this.#run(job, kind);
+  }
+
+  /** Whether a delete of `job` was ever issued (whatever became of it). */
+  deleteIssued(job: JobBook): boolean {
+    return this.#deleteIssued(job);
+  }
+
+  #deleteIssued(job: JobBook): boolean {
+    return job.ops.some((op) => op.kind === 'delete');
+  }
+
+  #schedule(kind: 'once' | 'cron'): void {
+    const rng = this.#rng;
+    const n = ++this.#nextJob;
+    const id = `${kind}-${n}`;
+    const common = {
+      id,
+      handler: 'work',
+      payload: { n },
+      maxAttempts: rng.pick([1, 2, 3, 3, 4]),
+      backoff: { initialMs: rng.int(100, 800), factor: 2, maxMs: 2000, jitter: 0.2 },
+      timeout: rng.int(500, 2000),
+    };
+    let spec: JobSpec;
+    if (kind === 'once') {
+      spec = { ...common, at: Math.floor(this.#clock.now()) + rng.int(300, 10_000) };
+    } else {
+      const catchUp = rng.pick(CATCH_UPS);
+      spec = {
+        ...common,
+        cron: rng.pick(CRONS),
+        overlap: rng.pick(OVERLAPS),
+        catchUp,
+        ...(catchUp === 'fire-all' && { catchUpWindow: rng.int(2000, 20_000) }),
+      };
+    }
+    const job: JobBook = { id, kind, spec, ops: [], busy: false };
+    this.jobs.set(id, job);
+    this.#run(job, 'schedule');
+  }
+
+  #run(job: JobBook, kind: OpKind): void {
+    const op: OpRecord = { seq: this.ops.length + 1, kind, jobId: job.id, tries: [], outcome: 'pending' };
+    this.ops.push(op);
+    job.ops.push(op);
+    job.busy = true;
+    this.#inFlight++;
+    const work = kind === 'schedule' ? this.#scheduleWithRetries(job, op) : this.#once(job, op);
+    work
+      .catch((error: unknown) => this.#sink.violation(`client op ${op.seq} (${kind} ${job.id}) crashed the simulator: ${String(error)}`))
+      .finally(() => {
+        job.busy = false;
+        this.#inFlight--;
+      });
+  }
+
+  async #scheduleWithRetries(job: JobBook, op: OpRecord): Promise<void> {
+    for (let i = 0; i < MAX_SCHEDULE_TRIES; i++) {
+      const t = await this.#try(op, (s) => s.schedule(job.spec));
+      op.outcome = t.outcome;
+      if (t.outcome === 'acked') {
+        const got = t.value as { id?: unknown } | undefined;
+        if (got?.id !== job.id) this.#sink.violation(`schedule of ${job.id} acknowledged with job ${String(got?.id)}`);
+        return;
+      }
+      if (i > 0 && t.outcome === 'rejected' && t.code === 'JOB_CONFLICT') {
+        this.#sink.violation(`retrying the identical spec of ${job.id} (after ${op.tries[i - 1]?.detail}) was refused as a conflict: schedule is not idempotent`);
+        return;
+      }
+      if (i > 0 && t.outcome === 'invalid' && t.code === 'TIME_IN_PAST') {
+        this.#sink.note(`retry of ${job.id} refused as TIME_IN_PAST after an uncertain try (the first try may have committed)`);
+        return;
+      }
+      if (t.outcome !== 'uncertain' && t.outcome !== 'refused' && t.outcome !== 'no-node') return;
+      await this.#sleep(this.#rng.int(200, 1500));
+    }
+  }
+
+  async #once(job: JobBook, op: OpRecord): Promise<void> {
+    const t = await this.#try(op, (s): Promise<unknown> => {
+      switch (op.kind) {
+        case 'cancel':
+          return s.cancel(job.id, 'sim');
+        case 'pause':
+          return s.pause(job.id);
+        case 'resume':
+          return s.resume(job.id);
+        case 'trigger':
+          return s.trigger(job.id);
+        default:
+          return s.delete(job.id);
+      }
+    });
+    op.outcome = t.outcome;
+    if (op.kind === 'trigger' && t.outcome === 'acked' && t.value !== undefined) {
+      op.executionId = (t.value as Execution).id;
+    }
+  }
+
+  /** One call against a random running node. */
+  async #try(op: OpRecord, call: (s: Scheduler) => Promise<unknown>): Promise<{ outcome: Outcome; value?: unknown; code?: string }> {
+    const up = this.#cluster.up();
+    const now = this.#clock.now();
+    if (up.length === 0) {
+      op.tries.push({ node: '-', at: now, outcome: 'no-node', detail: 'no node running' });
+      return { outcome: 'no-node' };
+    }
+    const slot: NodeSlot = this.#rng.pick(up);
+    const record: TryRecord = { node: slot.id, at: now, outcome: 'pending', detail: '' };
+    op.tries.push(record);
+    this.#sink.trace(`op ${op.seq} ${op.kind} ${op.jobId} via ${slot.id} (try ${op.tries.length})`);
+    const fence = slot.fence;
+    const died = new Promise<never>((_, reject) => fence?.onKill(() => reject(CRASHED)));
+    let result: { outcome: Outcome; value?: unknown; code?: string };
+    try {
+      const value = await Promise.race([call(slot.scheduler as Scheduler), died]);
+      result = { outcome: 'acked', value };
+      record.detail = 'ok';
+    } catch (error) {
+      const c = this.#classify(error, op);
+      result = { outcome: c.outcome, code: c.code };
+      record.detail = c.code;
+    }
+    record.outcome = result.outcome;
+    this.#sink.trace(`op ${op.seq} ${op.kind} ${op.jobId} -> ${result.outcome} ${record.detail}`);
+    return result;
+  }
+
+  #classify(error: unknown, op: OpRecord): { outcome: Outcome; code: string } {
+    if (error === CRASHED) return { outcome: 'uncertain', code: 'NODE_CRASHED' };
+    if (error instanceof ValidationError) return { outcome: 'invalid', code: error.code };
+    if (error instanceof RaftError) {
+      // Refused outright by a node that knows no leader: never appended anywhere.
+      if (error.code === 'NO_LEADER') return { outcome: 'refused', code: error.code };
+      if (error instanceof ProposalDroppedError && error.reason === 'overwritten') return { outcome: 'refused', code: 'DROPPED_OVERWRITTEN' };
+      return { outcome: 'uncertain', code: error instanceof ProposalDroppedError ? `DROPPED_${error.reason.toUpperCase()}` : error.code };
+    }
+    if (error instanceof SchedulerError) return { outcome: 'rejected', code: error.code };
+    this.#sink.violation(`${op.kind} ${op.jobId} failed with an untyped error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    return { outcome: 'uncertain', code: 'UNTYPED' };
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
+  }
+}
