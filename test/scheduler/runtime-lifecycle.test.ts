@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { argsOf, eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
+import { argsOf, eventually, harness, T0, turns } from '../fixtures/scheduler-harness.js';
 import { InvalidStateError } from '../../src/scheduler/errors.js';
 
 const MINUTE = 60_000;
@@ -113,7 +113,7 @@ describe('scheduler runtime: cancel, delete, pause, resume, trigger, update', ()
     await clock.advance(1);
     await eventually(() => releases.length === 1, 'the first manual run');
     assert.equal(await scheduler.trigger('ov'), undefined, 'skipped: the previous one still runs');
-    await eventually(() => true, 'settle');
+    await turns();
     assert.equal(releases.length, 1);
     releases[0]!();
     await clock.advance(0);

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLevel } from 'memory-level';
-import { argsOf, eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
+import { argsOf, eventually, harness, T0, turns } from '../fixtures/scheduler-harness.js';
 import { ManualClock } from '../../src/util/manual-clock.js';
 import type { OverlapPolicy, CatchUpPolicy } from '../../src/scheduler/model.js';
 
@@ -19,7 +19,6 @@ async function overlapRun(overlap: OverlapPolicy) {
   await scheduler.schedule({ id: 'ov', cron: '* * * * *', handler: 'slow', overlap, timeout: '1h' });
   for (let m = 1; m <= 3; m++) {
     await clock.advanceTo(T0 + m * MINUTE);
-    await eventually(() => true, 'settle');
     await eventually(() => argsOf(events, 'execution:started').length + argsOf(events, 'occurrence:skipped').length >= m || overlap === 'queue-one', `minute ${m}`);
   }
   return { clock, scheduler, events, started, releases };
@@ -74,7 +73,7 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
     second.scheduler.handle('tick', () => {});
     second.scheduler.on('execution:started', (e) => void started.push({ at: e.scheduledAt, late: e.late }));
     await clock.advance(0);
-    await eventually(() => true, 'settle');
+    await turns();
     return { ...second, started, db };
   }
 
@@ -97,7 +96,7 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
   test('catch-up fire-all: every missed occurrence inside the window runs', async () => {
     const { scheduler, started, db } = await downtime('fire-all', { catchUpWindow: '5m' });
     await eventually(() => started.length >= 5, 'the catch-up runs');
-    await eventually(() => true, 'settle');
+    await turns();
     const ats = started.map((s) => s.at);
     assert.ok(ats.every((at) => at >= T0 + 5 * MINUTE + 30_000 && at <= T0 + 10 * MINUTE), `within the window: ${ats.map((a) => (a - T0) / MINUTE)}`);
     assert.equal(ats.at(-1), T0 + 10 * MINUTE);
@@ -109,7 +108,7 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
 
   test('catch-up skip: missed occurrences are skipped, the schedule goes on', async () => {
     const { clock, scheduler, events, started, db } = await downtime('skip');
-    await eventually(() => true, 'settle');
+    await turns();
     assert.deepEqual(started, []);
     assert.ok(argsOf(events, 'occurrence:skipped').every(([o]) => o.reason === 'catch-up'));
     assert.ok(argsOf(events, 'occurrence:skipped').length >= 1);
