@@ -40,7 +40,7 @@ const YEAR_1_MS = -62_135_596_800_000;
  */
 const BASE_OPTIONS: CronOptions = { paused: true, mode: '5-or-6-parts', domAndDow: false, fixedTimeRule: 'single-value' };
 
-/** A cached pattern; `exhaustedFrom` remembers that no occurrence exists at or after that instant. */
+/** A cached pattern; `exhaustedFrom` remembers that no occurrence exists after that instant (none before year 3000). */
 interface Entry {
   readonly cron: Cron;
   exhaustedFrom: number;
