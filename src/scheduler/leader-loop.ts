@@ -220,9 +220,11 @@ export class LeaderLoop {
         continue;
       }
       if (decided.length === 0) {
-        // Not actionable now (a stale queue entry); re-queue at what the state says, if later.
+        // Not actionable now (a stale queue entry): re-queue at what the state says. A state
+        // that calls a job due yet has nothing to do for it is looked at again in a second,
+        // not in a tight loop, and not never.
         const at = o.state.wakeTime(jobId);
-        if (at !== undefined && at > now) this.#queue.set(jobId, at);
+        if (at !== undefined) this.#queue.set(jobId, at > now ? at : now + RETRY_MAX_MS);
         continue;
       }
       this.#inFlight.add(jobId);
