@@ -143,3 +143,38 @@ describe('LeaderLoop', () => {
     assert.equal(clock.pendingTimers, 1);
   });
 });
+
+describe('LeaderLoop against an inconsistent state', () => {
+  test('a job the state calls due but gives nothing to do is retried after a second, not dropped or spun on', async () => {
+    const clock = new ManualClock(0);
+    let decisions = 0;
+    let ready = false;
+    const proposals: Command[] = [];
+    const loop = new LeaderLoop({
+      nodeId: 'n1', clock, isRunningLocally: () => false, missedThresholdMs: 0, inProgressTimeoutMs: 0,
+      slotGapMs: 60_000, pruneIntervalMs: 3_600_000, historyRetentionMs: 1, historyLimit: 1, onError: (e) => { throw e; },
+      state: {
+        decide: (jobId, now) => {
+          decisions++;
+          return ready ? [{ type: 'deleteJob', now, jobId }] : [];
+        },
+        wakeTimes: () => [['x', 10]],
+        wakeTime: () => 10,
+      },
+      propose: (command) => {
+        proposals.push(command);
+        return Promise.resolve();
+      },
+    });
+    loop.activate(1);
+    await clock.advanceTo(10);
+    assert.equal(decisions, 1);
+    await clock.advanceTo(500);
+    assert.equal(decisions, 1, 'no tight loop');
+    ready = true;
+    await clock.advanceTo(1010);
+    assert.equal(decisions, 2);
+    assert.ok(proposals.some((p) => p.type === 'deleteJob'));
+    loop.deactivate();
+  });
+});
