@@ -45,7 +45,7 @@ export interface SchedulerSimOptions {
   readonly quietMs?: number;
   /** Mean simulated ms between client operations (default 300). */
   readonly opIntervalMs?: number;
-  /** Mean simulated ms between faults (default 1500). */
+  /** Mean simulated ms between faults (default: 800, 1500 or 3000, chosen by the seed). */
   readonly faultIntervalMs?: number;
   /** Inject faults at all (default true). */
   readonly faults?: boolean;
@@ -116,7 +116,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
   const faultMs = options.faultMs ?? 30_000;
   const quietMs = options.quietMs ?? 60_000;
   const opInterval = options.opIntervalMs ?? 300;
-  const faultInterval = options.faultIntervalMs ?? 1500;
+  const faultInterval = options.faultIntervalMs ?? (seed % 3 === 0 ? 800 : seed % 3 === 1 ? 1500 : 3000);
   const clock = new ManualClock(T0);
   const net = new MemoryNetwork({ clock, random: new Rng(seed, 1).next });
   const trace = new Trace(options.traceSize ?? 400, options.onTrace);
@@ -207,6 +207,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
         missedThresholdMs: SIM_TIMEOUTS.missedThresholdMs,
         settleMs: SETTLE_MS,
         violation,
+        note,
       });
     }
     log(`end: ${workload.ops.length} ops, ${ledger.invocations.length} invocations, ${violations.length} violations`);

@@ -8,6 +8,8 @@
  */
 import { MemoryLevel } from 'memory-level';
 import { DEFAULT_TIMING } from '../../raft/timing.js';
+import type { OccurrenceEvent } from '../../scheduler/events.js';
+import type { Execution } from '../../scheduler/model.js';
 import { createScheduler, type Scheduler } from '../../scheduler/scheduler.js';
 import type { MemoryNetwork } from '../../transport/memory-network.js';
 import type { ManualClock } from '../../util/manual-clock.js';
@@ -61,6 +63,8 @@ export class SimCluster {
   readonly #ledger: Ledger;
   readonly #sink: ClusterSink;
   readonly #timeouts: ClusterTimeouts;
+  /** Outcomes already traced (each is applied once per replica). */
+  readonly #traced = new Set<string>();
   /** Leadership changes (a node becoming leader) seen so far. */
   elections = 0;
 
@@ -195,6 +199,24 @@ export class SimCluster {
     scheduler.on('execution:started', (e) => {
       if (live()) ledger.started(id, incarnation, e);
     });
+    // Outcomes as the first replica applies them: one trace line each, not one per node.
+    const outcome = (e: Execution, extra = ''): void => {
+      if (!live() || this.#traced.has(`${e.id}/${e.status}`)) return;
+      this.#traced.add(`${e.id}/${e.status}`);
+      sink.trace(`end ${e.id} ${e.status}${e.errorType !== undefined ? ` (${e.errorType})` : ''}${extra}`);
+    };
+    scheduler.on('execution:completed', (e) => outcome(e));
+    scheduler.on('execution:failed', (e, o) => outcome(e, o.retryAt !== undefined ? `, retry at ${o.retryAt}` : ''));
+    scheduler.on('execution:timeout', (e, o) => outcome(e, o.retryAt !== undefined ? `, retry at ${o.retryAt}` : ''));
+    scheduler.on('execution:cancelled', (e) => outcome(e));
+    const occurrence = (o: OccurrenceEvent, what: string): void => {
+      const key = `${o.jobId}@${o.scheduledAt}/${what}`;
+      if (!live() || this.#traced.has(key)) return;
+      this.#traced.add(key);
+      sink.trace(`${what} ${o.jobId}@${o.scheduledAt} (${o.reason}${o.count > 1 ? ` x${o.count}` : ''})`);
+    };
+    scheduler.on('occurrence:skipped', (o) => occurrence(o, 'skipped'));
+    scheduler.on('occurrence:missed', (o) => occurrence(o, 'missed'));
     scheduler.on('job:cancelled', (job) => {
       if (live()) ledger.ended(id, job.id);
     });

@@ -29,6 +29,8 @@ export interface FinalContext {
   /** How long after the faults everything uncertain has landed and a leader is stable. */
   readonly settleMs: number;
   readonly violation: (text: string) => void;
+  /** Receives observations that break no promise. */
+  readonly note: (text: string) => void;
 }
 
 /** How much the final checks looked at. */
@@ -88,6 +90,9 @@ function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): v
     if (create.outcome === 'pending') {
       ctx.violation(`schedule of ${book.id} never settled`);
       continue;
+    }
+    if (book.retryRefusedAsPast && job !== undefined) {
+      ctx.note(`idempotency gap: ${book.id} exists (an uncertain schedule committed), yet retrying its identical spec was refused as TIME_IN_PAST`);
     }
     if (create.outcome === 'acked' && !deleted && job === undefined) {
       ctx.violation(`acknowledged job ${book.id} is lost: no node has it`);

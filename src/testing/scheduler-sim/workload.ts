@@ -52,6 +52,8 @@ export interface JobBook {
   readonly ops: OpRecord[];
   /** An operation on it is in flight. */
   busy: boolean;
+  /** A retry of its schedule was refused as TIME_IN_PAST after an uncertain try. */
+  retryRefusedAsPast: boolean;
 }
 
 /** Where the workload reports. */
@@ -150,7 +152,7 @@ export class Workload {
         ...(catchUp === 'fire-all' && { catchUpWindow: rng.int(2000, 20_000) }),
       };
     }
-    const job: JobBook = { id, kind, spec, ops: [], busy: false };
+    const job: JobBook = { id, kind, spec, ops: [], busy: false, retryRefusedAsPast: false };
     this.jobs.set(id, job);
     this.#run(job, 'schedule');
   }
@@ -184,7 +186,8 @@ export class Workload {
         return;
       }
       if (i > 0 && t.outcome === 'invalid' && t.code === 'TIME_IN_PAST') {
-        this.#sink.note(`retry of ${job.id} refused as TIME_IN_PAST after an uncertain try (the first try may have committed)`);
+        // Judged at the end: it matters only if an earlier try did commit.
+        job.retryRefusedAsPast = true;
         return;
       }
       if (t.outcome !== 'uncertain' && t.outcome !== 'refused' && t.outcome !== 'no-node') return;
