@@ -72,3 +72,41 @@ test('queue-one: an occurrence due in the very pass its queued predecessor start
   // then skipped by the catch-up policy as if no node could have fired it: ['3:catch-up', '4:catch-up'].
   assert.deepEqual({ ran, skipped }, { ran: [1, 2, 3], skipped: ['4:overlap'] });
 });
+
+// sched-sim seed 424 (3 nodes): once-13#2 started on n3 at 22.164 s while once-13#1's handler still
+// ran on n1 (timed out at 21.886 s with settled: false; presumed dead only from 24.181 s). The
+// network duplicated n1's forwarded proposal, the leader appended the finish twice, and the second,
+// stale copy settled the held attempt. A CommandPipe retry of a finish whose first proposal failed
+// uncertainly but committed does the same without any duplication in the network.
+test('a repeated finish with settled: false does not release the retry of a timed-out attempt whose handler still runs', () => {
+  const state = new SchedulerState();
+  const def: JobDefinition = {
+    id: 'j',
+    kind: 'once',
+    at: T0 + SEC,
+    handler: 'work',
+    maxAttempts: 3,
+    backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 },
+    timeoutMs: 2 * SEC,
+    overlap: 'skip',
+    catchUp: 'fire-once',
+    catchUpWindowMs: HOUR,
+  };
+  assert.ok(state.apply({ type: 'createJobs', now: T0, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+  const started = state.apply({
+    type: 'startExecution', now: T0 + SEC, jobId: 'j', scheduledAt: T0 + SEC, attempt: 1, nodeId: 'n1', term: 1,
+    missedThresholdMs: SEC, inProgressTimeoutMs: 10 * SEC,
+  });
+  assert.ok(started.ok);
+  const timedOut = {
+    type: 'finishExecution', now: T0 + 3 * SEC, executionId: `j@${T0 + SEC}#1`, status: 'timeout', errorType: 'timeout',
+    settled: false, random: 0,
+  } as const;
+  assert.ok(state.apply(timedOut).ok);
+  state.apply(timedOut); // the same command, committed a second time
+  // The leader is n2: n1's handler is presumed alive until the in-progress timeout after the end.
+  const leader: DecideContext = { ...ctx, nodeId: 'n2', isRunningLocally: () => false };
+  const early = state.decide('j', T0 + 3 * SEC + 500, leader);
+  assert.deepEqual(early, [], 'no retry while the first attempt may still run');
+  assert.equal(state.wakeTime('j'), T0 + 13 * SEC);
+});
