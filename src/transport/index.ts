@@ -6,4 +6,4 @@ export {
   type MemoryNetworkOptions,
   type MemoryNetworkStats,
 } from './memory-network.js';
-export { cloneMessage } from './clone.js';
+export { ByteArena, cloneMessage } from './clone.js';

@@ -6,7 +6,7 @@
  */
 import type { Message, NodeId, Transport } from '../raft/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { cloneMessage } from './clone.js';
+import { ByteArena, cloneMessage } from './clone.js';
 
 /** Faults of one directed link. Absent fields mean a perfect link. */
 export interface LinkFaults {
@@ -58,6 +58,8 @@ export class MemoryNetwork {
   /** Directed pairs `from\0to` cut by `partition`. */
   readonly #cut = new Set<string>();
   readonly #isolated = new Set<NodeId>();
+  /** One arena per receiving node: copies are cheap, and no two nodes ever share a buffer. */
+  readonly #arenas = new Map<NodeId, ByteArena>();
   /** Messages due on the next turn of the event loop; one `setImmediate` drains them all. */
   #queue: Pending[] = [];
   #flushScheduled = false;
@@ -136,12 +138,12 @@ export class MemoryNetwork {
         continue;
       }
       if (plain) {
-        this.#enqueue({ from, message: cloneMessage(message) }, false);
+        this.#enqueue({ from, message: this.#clone(message) }, false);
         continue;
       }
       const faults = this.#faultsOf(from, message.to);
       if (faults === undefined) {
-        this.#enqueue({ from, message: cloneMessage(message) }, false);
+        this.#enqueue({ from, message: this.#clone(message) }, false);
         continue;
       }
       if (faults.drop !== undefined && this.#random() < faults.drop) {
@@ -161,7 +163,7 @@ export class MemoryNetwork {
   };
 
   #dispatch(from: NodeId, message: Message, faults: LinkFaults): void {
-    const pending = { from, message: cloneMessage(message) };
+    const pending = { from, message: this.#clone(message) };
     const delay = faults.delayMs;
     if (delay === undefined) {
       this.#enqueue(pending, faults.reorder === true);
@@ -169,6 +171,16 @@ export class MemoryNetwork {
     }
     const ms = delay[0] + this.#random() * (delay[1] - delay[0]);
     this.#clock.setTimeout(() => this.#enqueue(pending, faults.reorder === true), ms);
+  }
+
+  #clone(message: Message): Message {
+    if (message.entries === undefined) return { ...message };
+    let arena = this.#arenas.get(message.to);
+    if (arena === undefined) {
+      arena = new ByteArena();
+      this.#arenas.set(message.to, arena);
+    }
+    return cloneMessage(message, arena);
   }
 
   #enqueue(pending: Pending, reorder: boolean): void {
