@@ -47,6 +47,8 @@ export interface SchedulerSimOptions {
   readonly opIntervalMs?: number;
   /** Mean simulated ms between faults (default: 800, 1500 or 3000, chosen by the seed). */
   readonly faultIntervalMs?: number;
+  /** Each node's wall clock runs ahead of simulated time by a seeded 0..this many ms (default 0). */
+  readonly clockSkewMs?: number;
   /** Inject faults at all (default true). */
   readonly faults?: boolean;
   /** Trailing trace lines kept for a report (default 400). */
@@ -89,7 +91,7 @@ export interface SchedulerSimResult {
 }
 
 /** Scheduler timeouts of the simulated cluster: short, so a minute of quiet covers every retry. */
-export const SIM_TIMEOUTS: ClusterTimeouts = {
+export const SIM_TIMEOUTS: Omit<ClusterTimeouts, 'clockSkewMs'> = {
   inProgressTimeoutMs: 4000,
   executionTimeoutMs: 2000,
   missedThresholdMs: 1000,
@@ -134,8 +136,10 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
   };
 
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
-  const ledger = new Ledger({ violation, trace: log }, SIM_TIMEOUTS.inProgressTimeoutMs);
-  const cluster = new SimCluster(ids, clock, net, seed, ledger, { trace: log, violation, error: (node, e) => note(`error event on ${node}: ${e.message}`) }, SIM_TIMEOUTS);
+  const skew = options.clockSkewMs ?? 0;
+  const ledger = new Ledger({ violation, trace: log }, SIM_TIMEOUTS.inProgressTimeoutMs, skew);
+  const sink = { trace: log, violation, error: (node: string, e: Error) => note(`error event on ${node}: ${e.message}`) };
+  const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, { ...SIM_TIMEOUTS, clockSkewMs: skew });
   const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation, note });
   const injector = new FaultInjector(cluster, net, new Rng(seed, 3), log);
   const timing = new Rng(seed, 4);

@@ -15,8 +15,8 @@ import type { MemoryNetwork } from '../../transport/memory-network.js';
 import type { ManualClock } from '../../util/manual-clock.js';
 import { simHandler } from './handlers.js';
 import type { Ledger } from './ledger.js';
-import { Fence, ProcessClock, fencedLevel } from './process.js';
-import { mix } from './rng.js';
+import { Fence, ProcessClock, fencedLevel, type DiskModel } from './process.js';
+import { Rng, mix } from './rng.js';
 import { createRandom } from '../sim/random.js';
 
 /** Timeouts every node of the simulated cluster runs with. */
@@ -29,6 +29,8 @@ export interface ClusterTimeouts {
   readonly missedThresholdMs: number;
   /** A proposal not applied after this long is given up by the node that made it. */
   readonly proposalTimeoutMs: number;
+  /** Wall clocks of the nodes differ by up to this much (each runs ahead of simulated time by 0..this). */
+  readonly clockSkewMs: number;
 }
 
 /** One node: its disk, and its process while it runs. */
@@ -43,6 +45,13 @@ export interface NodeSlot {
   fence: Fence | undefined;
   /** Whether a restart is under way. */
   starting: boolean;
+  /** The disk's own draws (write delays, torn writes); it outlives processes. */
+  readonly diskRng: Rng;
+  /** Until when (simulated ms) the disk is slow; writes then take up to `stallMaxMs`. */
+  stallUntil: number;
+  stallMaxMs: number;
+  /** How far this machine's wall clock runs ahead of simulated time (skew), in ms. */
+  readonly clockOffsetMs: number;
 }
 
 /** What the cluster reports to the run. */
@@ -85,9 +94,20 @@ export class SimCluster {
     this.#ledger = ledger;
     this.#sink = sink;
     this.#timeouts = timeouts;
-    for (const id of ids) {
-      this.#slots.set(id, { id, disk: new MemoryLevel<string, string>(), incarnation: 0, scheduler: undefined, fence: undefined, starting: false });
-    }
+    ids.forEach((id, i) => {
+      this.#slots.set(id, {
+        id,
+        disk: new MemoryLevel<string, string>(),
+        incarnation: 0,
+        scheduler: undefined,
+        fence: undefined,
+        starting: false,
+        diskRng: new Rng(seed, 100 + i),
+        stallUntil: 0,
+        stallMaxMs: 0,
+        clockOffsetMs: timeouts.clockSkewMs > 0 ? new Rng(seed, 200 + i).int(0, timeouts.clockSkewMs) : 0,
+      });
+    });
   }
 
   /** The slot of `id`. */
@@ -135,7 +155,7 @@ export class SimCluster {
     const incarnation = ++slot.incarnation;
     const fence = new Fence();
     slot.fence = fence;
-    const clock = new ProcessClock(this.#clock, fence);
+    const clock = new ProcessClock(this.#clock, fence, slot.clockOffsetMs);
     const transport = this.#net.connect(id);
     fence.onKill(() => void transport.close());
     this.#sink.trace(`${id}#${incarnation} starting`);
@@ -147,7 +167,7 @@ export class SimCluster {
         transport,
         clock,
         random: createRandomFor(this.#seed, id, incarnation),
-        storage: { level: fencedLevel(slot.disk, fence) },
+        storage: { level: fencedLevel(slot.disk, fence, clock, this.#diskModel(slot)) },
         inProgressTimeout: this.#timeouts.inProgressTimeoutMs,
         executionTimeout: this.#timeouts.executionTimeoutMs,
         missedThreshold: this.#timeouts.missedThresholdMs,
@@ -185,6 +205,25 @@ export class SimCluster {
     slot.scheduler = undefined;
     fence.kill();
     this.#sink.trace(`${id}#${slot.incarnation} CRASH`);
+  }
+
+  /** Makes `id`'s disk slow until `until`: each write then takes up to `maxMs`. */
+  stallDisk(id: string, until: number, maxMs: number): void {
+    const slot = this.slot(id);
+    slot.stallUntil = until;
+    slot.stallMaxMs = maxMs;
+  }
+
+  /** Ends every disk stall. */
+  unstallDisks(): void {
+    for (const id of this.ids) this.slot(id).stallUntil = 0;
+  }
+
+  #diskModel(slot: NodeSlot): DiskModel {
+    return {
+      writeDelayMs: () => (this.#clock.now() < slot.stallUntil ? slot.diskRng.int(1, slot.stallMaxMs) : 0),
+      landsOnCrash: () => slot.diskRng.chance(0.5),
+    };
   }
 
   /** Kills every process (end of run: frees their timers). */

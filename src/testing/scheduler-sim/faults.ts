@@ -1,7 +1,7 @@
 /**
  * The fault injector of the firing-path simulator: crashes (often of the leader) followed by a
- * restart on the same disk, partitions, isolation of the leader, lossy/slow/duplicating/reordering
- * links, and heals. Every decision comes from the fault stream of the run's seed.
+ * restart on the same disk, partitions, isolation of the leader, slow disks, lossy/slow/
+ * duplicating/reordering links, and heals. Every decision comes from the fault stream of the run's seed.
  * @internal
  */
 import { ANY_NODE, type LinkFaults, type MemoryNetwork } from '../../transport/memory-network.js';
@@ -14,6 +14,7 @@ export interface FaultCounts {
   leaderCrashes: number;
   partitions: number;
   linkFaults: number;
+  diskStalls: number;
   heals: number;
 }
 
@@ -22,7 +23,7 @@ export type At = (time: number, what: string, action: () => void | Promise<void>
 
 /** Injects one fault per call of {@link FaultInjector.inject}. */
 export class FaultInjector {
-  readonly counts: FaultCounts = { crashes: 0, leaderCrashes: 0, partitions: 0, linkFaults: 0, heals: 0 };
+  readonly counts: FaultCounts = { crashes: 0, leaderCrashes: 0, partitions: 0, linkFaults: 0, diskStalls: 0, heals: 0 };
   readonly #cluster: SimCluster;
   readonly #net: MemoryNetwork;
   readonly #rng: Rng;
@@ -50,7 +51,7 @@ export class FaultInjector {
     const rng = this.#rng;
     const ids = this.#cluster.ids;
     const u = rng.next();
-    if (u < 0.35) {
+    if (u < 0.3) {
       const leader = this.#cluster.leader();
       const up = this.#cluster.up();
       if (up.length === 0) return;
@@ -63,7 +64,7 @@ export class FaultInjector {
       at(now + downFor, `restart ${victim.id}`, () => this.#cluster.start(victim.id));
       return;
     }
-    if (u < 0.55) {
+    if (u < 0.48) {
       const shuffled = [...ids];
       for (let i = shuffled.length - 1; i > 0; i--) {
         const j = rng.int(0, i);
@@ -80,7 +81,7 @@ export class FaultInjector {
       this.#healLater(now, at);
       return;
     }
-    if (u < 0.65) {
+    if (u < 0.58) {
       const leader = this.#cluster.leader();
       const id = leader?.id ?? rng.pick(ids);
       this.#net.heal();
@@ -90,7 +91,17 @@ export class FaultInjector {
       this.#healLater(now, at);
       return;
     }
-    if (u < 0.9) {
+    if (u < 0.68) {
+      // A slow disk (often the leader's): writes take up to a few hundred ms for a while.
+      const leader = this.#cluster.leader();
+      const id = leader !== undefined && rng.chance(0.5) ? leader.id : rng.pick(ids);
+      const maxMs = rng.int(20, 500);
+      this.#cluster.stallDisk(id, now + rng.int(500, 6000), maxMs);
+      this.counts.diskStalls++;
+      this.#trace(`DISK STALL ${id} writes up to ${maxMs} ms`);
+      return;
+    }
+    if (u < 0.92) {
       const from = rng.chance(0.3) ? ANY_NODE : rng.pick(ids);
       const to = rng.chance(0.3) ? ANY_NODE : rng.pick(ids);
       const max = rng.int(0, 300);
@@ -126,8 +137,9 @@ export class FaultInjector {
     });
   }
 
-  /** Removes every partition, isolation and link fault. */
+  /** Removes every partition, isolation, link fault and disk stall. */
   heal(): void {
+    this.#cluster.unstallDisks();
     this.#net.heal();
     this.#net.clearLinks();
     this.#partition++;

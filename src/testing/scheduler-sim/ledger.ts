@@ -48,6 +48,7 @@ export interface LedgerSink {
 export class Ledger {
   readonly #sink: LedgerSink;
   readonly #inProgressTimeoutMs: number;
+  readonly #skewMs: number;
   readonly #invocations: InvocationRecord[] = [];
   readonly #byExecution = new Map<string, InvocationRecord>();
   /** Per node: execution id → the start it applied. */
@@ -60,10 +61,13 @@ export class Ledger {
   /**
    * @param sink - receives violations and trace lines.
    * @param inProgressTimeoutMs - the cluster's in-progress timeout (how long an attempt is presumed alive).
+   * @param skewMs - how far the nodes' clocks may differ: times stamped by one node and judged by
+   *   another's clock are that much off.
    */
-  constructor(sink: LedgerSink, inProgressTimeoutMs: number) {
+  constructor(sink: LedgerSink, inProgressTimeoutMs: number, skewMs = 0) {
     this.#sink = sink;
     this.#inProgressTimeoutMs = inProgressTimeoutMs;
+    this.#skewMs = skewMs;
   }
 
   /** Every handler call so far, in order. */
@@ -180,7 +184,8 @@ export class Ledger {
     const start = this.#agreed.get(previousId);
     const startedAt = start?.startedAt ?? previous.at;
     const presumedDeadAt = startedAt + Math.max(timeoutMs, this.#inProgressTimeoutMs);
-    if (record.at < presumedDeadAt) {
+    // `startedAt` is the proposer's clock, `record.at` simulated time: allow for the skew both ways.
+    if (record.at < presumedDeadAt - this.#skewMs) {
       this.#sink.violation(
         `${record.executionId} invoked on ${record.node} at ${record.at} while ${previousId} still ran on ${previous.node} ` +
           `(started ${startedAt}, presumed dead only from ${presumedDeadAt})`,

@@ -3,9 +3,10 @@
  * the firing-path simulator runs on a {@link ProcessClock} (its timers on the shared simulated
  * clock) and a {@link fencedLevel} view of its own `MemoryLevel`; `kill()` freezes both at once,
  * like `kill -9`: no timer of the dead process fires again, nothing it awaits from its disk ever
- * comes back, and whatever it writes after the crash never reaches the disk. Writes handed to the
- * store before the crash land (they reached the disk), so a restart reads exactly what the dead
- * process had made durable — no more (no graceful close, no flush) and no less.
+ * comes back, and nothing it writes after the crash reaches the disk. A write in flight at the
+ * crash (handed to the disk, not yet acknowledged) is torn: it lands or not, as the disk model
+ * draws. So a restart reads what the dead process had made durable, perhaps one write more, and
+ * nothing else (no graceful close, no flush, no hand-over).
  * @internal
  */
 import type { AbstractLevel } from 'abstract-level';
@@ -62,14 +63,17 @@ export class ProcessClock implements Clock {
   readonly #base: Clock;
   readonly #fence: Fence;
   readonly #timers = new Set<TimerHandle>();
+  readonly #offsetMs: number;
 
   /**
    * @param base - the simulation's clock.
    * @param fence - the process whose timers these are.
+   * @param offsetMs - how far this machine's wall clock is ahead of the simulation's (skew).
    */
-  constructor(base: Clock, fence: Fence) {
+  constructor(base: Clock, fence: Fence, offsetMs = 0) {
     this.#base = base;
     this.#fence = fence;
+    this.#offsetMs = offsetMs;
     fence.onKill(() => {
       for (const handle of this.#timers) base.clearTimeout(handle);
       this.#timers.clear();
@@ -78,7 +82,7 @@ export class ProcessClock implements Clock {
 
   /** Whole milliseconds, as `Date.now()` gives (link delays make the simulated clock fractional). */
   now(): number {
-    return Math.floor(this.#base.now());
+    return Math.floor(this.#base.now() + this.#offsetMs);
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -113,16 +117,47 @@ interface StorageSurface {
   close(): Promise<void>;
 }
 
+/** How a node's disk behaves: how slow a write is, and whether a write in flight at a crash lands. */
+export interface DiskModel {
+  /** Extra simulated ms before a write reaches the store (0: next turn of the event loop). */
+  writeDelayMs(): number;
+  /** Whether a write still in flight when the process dies reaches the disk anyway. */
+  landsOnCrash(): boolean;
+}
+
 /**
  * `db` as the given process sees it: every call is passed through while the process lives; after
  * `fence.kill()` calls are never made and answers of calls made before never arrive.
- * `close()` does nothing: the database outlives the process, as a disk does.
+ * A write (`batch`) reaches the store only after a turn of the event loop, or `writeDelayMs` of
+ * the process's clock: a crash meanwhile tears it — it lands or not, as `landsOnCrash` says —
+ * which is what a write not yet acknowledged by a real disk may do. `close()` does nothing: the
+ * database outlives the process, as a disk does.
  */
 // `AbstractLevel<any, any, any>` is the scheduler's own option type (see LevelDatabase).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence): LevelDatabase {
+export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence, clock: Clock, disk: DiskModel): LevelDatabase {
   const inner = db as unknown as StorageSurface;
   const call = <T>(fn: () => Promise<T>): Promise<T> => (fence.alive ? fence.guard(fn()) : Fence.never<T>());
+  const inFlight = new Set<() => void>();
+  fence.onKill(() => {
+    for (const write of inFlight) if (disk.landsOnCrash()) write();
+    inFlight.clear();
+  });
+  const batch = (operations: unknown, options: unknown): Promise<void> => {
+    if (!fence.alive) return Fence.never<void>();
+    return fence.guard(
+      new Promise<void>((resolve, reject) => {
+        const write = (): void => {
+          if (!inFlight.delete(write)) return;
+          inner.batch(operations, options).then(resolve, reject);
+        };
+        inFlight.add(write);
+        const delay = disk.writeDelayMs();
+        if (delay > 0) clock.setTimeout(write, delay);
+        else setImmediate(write);
+      }),
+    );
+  };
   const surface: StorageSurface = {
     get: (key, options) => call(() => inner.get(key, options)),
     iterator(options) {
@@ -132,7 +167,7 @@ export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence): Lev
         close: () => call(() => it.close()),
       };
     },
-    batch: (operations, options) => call(() => inner.batch(operations, options)),
+    batch,
     keys(options) {
       return { all: () => call(() => inner.keys(options).all()) };
     },
