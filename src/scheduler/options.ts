@@ -99,10 +99,10 @@ export interface SchedulerOptions {
   /** On `close()`, how long running handlers may finish before their signal is aborted (default 5s). */
   readonly closeGrace?: DurationInput;
   /**
-   * Keep the Node process alive until `close()` (default `false`). By default a scheduler, like
-   * the system clock's timers, never keeps a process alive on its own: embedded in a server,
-   * the server does. Set `true` in a worker script whose only purpose is to run jobs, or it
-   * exits as soon as its top-level code is done.
+   * Keep the Node process alive until `close()`. Default: `true` on the system clock, as cron
+   * libraries do (a worker script whose only purpose is to run jobs must not exit before they are
+   * due); `false` with an injected clock, whose simulated time holds nothing. Set `false` to let
+   * the process exit when nothing else holds it, e.g. a CLI that schedules and leaves.
    */
   readonly keepAlive?: boolean;
 }
@@ -198,7 +198,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     ...resolveWebhook(options.webhook),
     concurrency: options.concurrency === undefined ? Infinity : integer(options.concurrency, 'concurrency', 0, 1, Number.MAX_SAFE_INTEGER),
     closeGraceMs: duration(options.closeGrace, 'closeGrace', 5000, 0),
-    keepAlive: bool(options.keepAlive, 'keepAlive', false),
+    keepAlive: bool(options.keepAlive, 'keepAlive', clock === systemClock),
   };
 }
 
