@@ -47,7 +47,10 @@ export interface RaftNodeOptions {
   readonly random?: () => number;
   /** Tick length and election/heartbeat ticks. Default {@link DEFAULT_TIMING}. */
   readonly timing?: RaftTiming;
-  /** A proposal still unapplied after this long is rejected with {@link ProposalDroppedError}. Default 10 000 ms. */
+  /**
+   * A proposal still unapplied this long after it was handed to Raft (the turn of the event loop
+   * after `propose`) is rejected with {@link ProposalDroppedError}. Default 10 000 ms.
+   */
   readonly proposalTimeoutMs?: number;
   /** How long `readIndex` and `transferLeadership` may take. Default: four maximal election timeouts. */
   readonly requestTimeoutMs?: number;
@@ -83,7 +86,8 @@ export interface RaftNodeStatus {
 interface PendingProposal {
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  readonly deadline: number;
+  /** When it times out; `Infinity` until the flush hands it to the core (one clock read per batch). */
+  deadline: number;
   /** Core term when the proposal was handed to the core; 0 while it waits for the next flush. */
   term: number;
   /** Index of its entry in this node's log; 0 while unseen, -1 while a rewrite of the log is checked. */
@@ -107,6 +111,8 @@ interface PendingTransfer {
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 const ENVELOPE_VERSION = 1;
 const ARENA_SIZE = 64 * 1024;
+/** Proposal flushes per turn of the event loop that may skip waiting for the next turn. */
+const EAGER_FLUSHES_PER_TURN = 4;
 /** Envelopes larger than this get their own buffer, so a big payload never strands an arena. */
 const ARENA_MAX_ITEM = 4 * 1024;
 const textEncoder = new TextEncoder();
@@ -150,6 +156,9 @@ export class RaftNode implements ReplicatedLog {
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
   #flushScheduled = false;
+  /** Flushes run as a `nextTick` since the last turn of the event loop; see `#scheduleFlush`. */
+  #eagerFlushes = 0;
+  #turnEndScheduled = false;
   /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
   #maxSeenIndex = 0;
   #sweepTimer: TimerHandle | undefined;
@@ -241,17 +250,10 @@ export class RaftNode implements ReplicatedLog {
     const seq = ++this.#seq;
     const enveloped = this.#wrap(data, seq);
     return new Promise<unknown>((resolve, reject) => {
-      const deadline = this.#clock.now() + this.#proposalTimeoutMs;
-      this.#proposals.set(seq, { resolve, reject, deadline, term: 0, index: 0 });
-      if (deadline < this.#sweepAt) this.#armSweep(deadline);
+      this.#proposals.set(seq, { resolve, reject, deadline: Infinity, term: 0, index: 0 });
       this.#queue.push(enveloped);
       this.#queueSeqs.push(seq);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        // A macrotask, not a microtask: callers resuming from the previous batch's resolutions
-        // get to propose again before the flush, so they share one append and one write.
-        setImmediate(this.#flush);
-      }
+      if (!this.#flushScheduled) this.#scheduleFlush();
     });
   }
 
@@ -530,6 +532,32 @@ export class RaftNode implements ReplicatedLog {
     this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#timing.tickMs);
   }
 
+  /**
+   * Not a microtask: callers resuming from the previous batch's resolutions get to propose again
+   * before the flush, so they share one append and one write. A `nextTick` runs only once the
+   * microtask queue is empty, which gives them that chance without waiting for the next turn of
+   * the event loop (in a cluster, a turn per round trip is most of the latency at low load). A few
+   * per turn at most: a closed loop of proposals on a single node must not starve timers and I/O.
+   */
+  #scheduleFlush(): void {
+    this.#flushScheduled = true;
+    if (this.#eagerFlushes < EAGER_FLUSHES_PER_TURN) {
+      this.#eagerFlushes++;
+      if (!this.#turnEndScheduled) {
+        this.#turnEndScheduled = true;
+        setImmediate(this.#endTurn);
+      }
+      process.nextTick(this.#flush);
+    } else {
+      setImmediate(this.#flush);
+    }
+  }
+
+  readonly #endTurn = (): void => {
+    this.#turnEndScheduled = false;
+    this.#eagerFlushes = 0;
+  };
+
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     if (this.#state !== 'running' || this.#queue.length === 0) return;
@@ -550,10 +578,14 @@ export class RaftNode implements ReplicatedLog {
       return;
     }
     const term = core.status().term;
+    const deadline = this.#clock.now() + this.#proposalTimeoutMs;
     for (const seq of seqs) {
       const p = this.#proposals.get(seq);
-      if (p !== undefined) p.term = term;
+      if (p === undefined) continue;
+      p.term = term;
+      p.deadline = deadline;
     }
+    if (deadline < this.#sweepAt) this.#armSweep(deadline);
     this.#kick();
   };
 
@@ -565,14 +597,17 @@ export class RaftNode implements ReplicatedLog {
     this.#sweepTimer = this.#clock.setTimeout(this.#sweep, Math.max(0, at - this.#clock.now()));
   }
 
-  /** One timer for all proposals: they are kept in proposal order, so expired ones lead the map. */
+  /**
+   * One timer for all proposals: they are kept in proposal order and deadlines are given in that
+   * order, so expired ones lead the map and the ones not yet flushed (no deadline) trail it.
+   */
   readonly #sweep = (): void => {
     this.#sweepTimer = undefined;
     this.#sweepAt = Infinity;
     const now = this.#clock.now();
     for (const [seq, p] of this.#proposals) {
       if (p.deadline > now) {
-        this.#armSweep(p.deadline);
+        if (p.deadline !== Infinity) this.#armSweep(p.deadline);
         return;
       }
       this.#proposals.delete(seq);
