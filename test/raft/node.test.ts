@@ -109,6 +109,43 @@ describe('RaftNode, single voter', () => {
     await node.close();
   });
 
+  test('proposers resuming from one batch propose together, even through layers of awaits: one write per round', async () => {
+    const storage = new CountingStorage(await openMemoryStorage());
+    const node = single(storage);
+    await node.start();
+    const before = storage.saves;
+    // Applications wrap propose in async layers of different depths; their continuations still make one batch.
+    const layered = async (p: Promise<unknown>, depth: number): Promise<unknown> => {
+      const v = await p;
+      for (let d = 0; d < depth; d++) await null;
+      return v;
+    };
+    const rounds = 20;
+    const client = async (i: number): Promise<void> => {
+      for (let r = 0; r < rounds; r++) await layered(node.propose(enc.encode(`c${i}r${r}`)), i % 5);
+    };
+    await Promise.all(Array.from({ length: 50 }, (_, i) => client(i)));
+    assert.equal(node.status().applied, 1 + 50 * rounds);
+    assert.ok(storage.saves - before <= rounds + 2, `${50 * rounds} proposals in ${rounds} rounds took ${storage.saves - before} writes`);
+    await node.close();
+  });
+
+  test('a closed loop of proposals leaves room for timers and I/O', async () => {
+    const node = single(await openMemoryStorage());
+    await node.start();
+    let fired = false;
+    setTimeout(() => {
+      fired = true;
+    }, 1);
+    let n = 0;
+    while (!fired && n < 200_000) {
+      await node.propose(enc.encode('x'));
+      n++;
+    }
+    assert.ok(fired, `no timer ran during ${n} proposals`);
+    await node.close();
+  });
+
   test('an apply that throws rejects only its proposer; the node carries on', async () => {
     const node = single(await openMemoryStorage());
     await node.start();

@@ -50,6 +50,27 @@ describe('MemoryNetwork', () => {
     assert.deepEqual(terms('b'), [1, 2, 3, 4, 5]);
   });
 
+  test('endpoints that keep answering each other do not starve timers', async () => {
+    const net = new MemoryNetwork();
+    const a = net.connect('a');
+    const b = net.connect('b');
+    let exchanges = 0;
+    let fired = false;
+    a.onMessage(() => {
+      if (!fired && ++exchanges < 1_000_000) a.send([msg('a', 'b', 1)]);
+    });
+    b.onMessage(() => b.send([msg('b', 'a', 1)]));
+    a.send([msg('a', 'b', 1)]);
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        fired = true;
+        resolve();
+      }, 1),
+    );
+    assert.ok(exchanges > 0);
+    assert.ok(exchanges < 1_000_000, 'the timer only ran once the exchange gave up');
+  });
+
   test('every receiver gets a private copy of the message and its bytes', async () => {
     const { clock, t, inbox } = setup(['a', 'b', 'c']);
     const data = Uint8Array.of(1, 2, 3);
