@@ -9,7 +9,10 @@ export type NodeId = string;
 /** Kind of a log entry: `0` normal (application data, empty = leader no-op), `1` configuration (reserved for membership). */
 export type EntryKind = 0 | 1;
 
-/** One log entry. `data` is opaque to Raft. */
+/**
+ * One log entry. `data` is opaque to Raft, and immutable once the entry exists: the core, storage
+ * and transports may keep references to it (and to the buffer behind it) instead of copying.
+ */
 export interface Entry {
   readonly index: number;
   readonly term: number;
@@ -122,7 +125,10 @@ export interface Transport {
   readonly id: NodeId;
   /** Queues messages for delivery; never throws for an unreachable peer. */
   send(messages: readonly Message[]): void;
-  /** Sets the function that receives every message addressed to this node. */
+  /**
+   * Sets the function that receives every message addressed to this node. A delivered message,
+   * its entries and their bytes belong to the receiver from then on: never reuse or modify them.
+   */
   onMessage(handler: (message: Message) => void): void;
   /** Stops sending and receiving. */
   close(): Promise<void>;
