@@ -73,7 +73,9 @@ export interface SchedulerSimResult {
   readonly checked: Readonly<FinalCounts>;
   readonly crashes: number;
   readonly leaderCrashes: number;
+  /** Partitions and isolations. */
   readonly partitions: number;
+  readonly diskStalls: number;
   /** Times a node became leader. */
   readonly elections: number;
   /** Simulated ms covered. */
@@ -140,7 +142,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
   const ledger = new Ledger({ violation, trace: log }, SIM_TIMEOUTS.inProgressTimeoutMs, skew);
   const sink = { trace: log, violation, error: (node: string, e: Error) => note(`error event on ${node}: ${e.message}`) };
   const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, { ...SIM_TIMEOUTS, clockSkewMs: skew });
-  const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation, note });
+  const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation });
   const injector = new FaultInjector(cluster, net, new Rng(seed, 3), log);
   const timing = new Rng(seed, 4);
 
@@ -226,6 +228,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
       crashes: injector.counts.crashes,
       leaderCrashes: injector.counts.leaderCrashes,
       partitions: injector.counts.partitions,
+      diskStalls: injector.counts.diskStalls,
       elections: cluster.elections,
       simulatedMs: clock.now() - T0,
       converged,

@@ -108,7 +108,7 @@ export class FaultInjector {
       const faults: LinkFaults = {
         drop: rng.chance(0.7) ? rng.next() * 0.3 : 0,
         delayMs: [0, max],
-        duplicate: rng.chance(0.3) ? rng.next() * 0.1 : 0,
+        duplicate: rng.chance(0.5) ? rng.next() * 0.2 : 0,
         reorder: rng.chance(0.3),
       };
       this.#net.setLink(from, to, faults);

@@ -60,8 +60,6 @@ export interface JobBook {
 export interface WorkloadSink {
   trace(line: string): void;
   violation(text: string): void;
-  /** Something worth knowing that breaks no promise (printed in verbose mode and counted). */
-  note(text: string): void;
 }
 
 /** Second-resolution crons (6 fields) and one minute cron: the ones a short run can watch. */
@@ -90,7 +88,7 @@ export class Workload {
    * @param cluster - the nodes to call.
    * @param clock - the simulation's clock (client-side waits between retries).
    * @param rng - the workload's own random stream.
-   * @param sink - trace, violations, notes.
+   * @param sink - trace and violations.
    */
   constructor(cluster: SimCluster, clock: Clock, rng: Rng, sink: WorkloadSink) {
     this.#cluster = cluster;
