@@ -6,7 +6,9 @@
  *
  * Each row: a fresh cluster, a warm-up (JIT, heap sizing), then `RAFT_BENCH_REPS` back-to-back
  * windows of `RAFT_BENCH_MS`; every column is the median over the windows. On a shared machine
- * entries/s and latency follow the load; CPU µs/entry is the steadier figure to compare.
+ * entries/s and latency follow the load; CPU µs/entry is the steadier figure to compare. The log
+ * is kept in memory until snapshots exist (~150 bytes an entry per node), so later windows of a
+ * row pay a little more for a bigger heap: the last column shows each window.
  *
  * Run alone: `node --expose-gc --import tsx bench/raft.bench.ts` (or `npm run bench -- raft`).
  * Environment: RAFT_BENCH_MS (default 3000), RAFT_BENCH_WARMUP_MS (default 1000), RAFT_BENCH_REPS
