@@ -122,7 +122,8 @@ const textEncoder = new TextEncoder();
  * the contract; {@link RaftNode.status} adds a debugging view.
  *
  * `propose` copies the caller's bytes at once. The `data` handed to `StateMachine.apply` is a view
- * into a buffer shared with neighbouring entries: decode it, or copy it before keeping it.
+ * into a buffer shared with neighbouring entries and kept by the log: decode it, or copy it before
+ * keeping it, and never write to it.
  * Rejections are {@link RaftError}s (`NO_LEADER`, `PROPOSAL_DROPPED`, `TIMEOUT`, `NOT_LEADER`,
  * `CLOSED`); a proposal rejected with `PROPOSAL_DROPPED` for `leader-changed` or `timeout` may
  * still commit, so retries must be idempotent.
