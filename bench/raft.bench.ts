@@ -153,7 +153,7 @@ async function measure(proposers: number): Promise<Sample[]> {
 /** Prints one markdown row per proposer count (medians over the repetitions). */
 export async function run(): Promise<void> {
   console.log(
-    `3 nodes, MemoryNetwork, openMemoryStorage, ${PAYLOAD.length}-byte payloads; per row: fresh cluster, ${WARMUP_MS} ms warm-up, median of ${REPS} × ${MEASURE_MS} ms\n`,
+    `3 nodes, MemoryNetwork, openMemoryStorage (memory-level), ${PAYLOAD.length}-byte payloads; per row: fresh cluster, ${WARMUP_MS} ms warm-up, median of ${REPS} × ${MEASURE_MS} ms\n`,
   );
   console.log('| proposers | committed entries/s | p50 latency (ms) | p99 latency (ms) | CPU µs/entry (of which sys) | entries/s of each window |');
   console.log('|---:|---:|---:|---:|---:|---|');
