@@ -39,8 +39,13 @@ function finishCompleted(state: SchedulerState, executionId: string, now: number
   assert.ok(r.ok, JSON.stringify(r));
 }
 
-// sched-sim seed 165 (3 nodes): cron-18 (*/1 s, queue-one, catchUp skip) stalls at the end of the
-// run with occurrences neither queued, skipped nor started.
+// sched-sim seed 165 (3 nodes, at commit 80fb0e5; later changes to flush timing moved that run
+// off the tie): cron-18 (every second, queue-one, catchUp skip) — its queued occurrence started at
+// the very instant the next one fell due; the next one was then neither queued nor skipped but held
+// as a "backlog" (cursorBlocked: cursor <= since) until the run ended, and is finally handled by the
+// catch-up policy as if no node could have fired it (skip: never runs; fire-once: counted missed).
+// Fix (verified: this test, the state tests and 1500 seeds pass): cursorBlocked compares strictly,
+// `cursor < since` — an occurrence due at the instant the active one started is an overlap.
 test('queue-one: an occurrence due in the very pass its queued predecessor starts is queued, not left to catch-up', () => {
   const state = new SchedulerState();
   const def: JobDefinition = {
@@ -75,11 +80,16 @@ test('queue-one: an occurrence due in the very pass its queued predecessor start
   assert.deepEqual({ ran, skipped }, { ran: [1, 2, 3], skipped: ['4:overlap'] });
 });
 
-// sched-sim seed 424 (3 nodes): once-13#2 started on n3 at 22.164 s while once-13#1's handler still
-// ran on n1 (timed out at 21.886 s with settled: false; presumed dead only from 24.181 s). The
-// network duplicated n1's forwarded proposal, the leader appended the finish twice, and the second,
-// stale copy settled the held attempt. A CommandPipe retry of a finish whose first proposal failed
-// uncertainly but committed does the same without any duplication in the network.
+// sched-sim seeds 374 and 760 (3 nodes, at commit 650f0f9; seed 424 at 22efd59): a retry starts
+// on another node while the timed-out first attempt's handler still runs on its own node, before
+// the in-progress timeout. Seed 374: once-13#1, triggered on follower n1, times out at 29.306 s
+// (finish with settled: false, the handler ignores its signal); n1's link duplicates messages, so
+// its forwarded proposal is appended twice, and the second, stale copy of the finish settles the
+// held attempt: once-13#2 starts on n2 at 29.610 s, though n1's handler is presumed alive until
+// 31.914 s. A CommandPipe retry of a finish whose first proposal failed uncertainly (dropped,
+// timed out) but committed does the same with no duplication in the network.
+// Fix (verified: this test and 1500 seeds pass): in applyFinish, a stale finish settles only when
+// it says so — `if (!e.settled && cmd.settled !== false)`.
 test('a repeated finish with settled: false does not release the retry of a timed-out attempt whose handler still runs', () => {
   const state = new SchedulerState();
   const def: JobDefinition = {
@@ -113,9 +123,10 @@ test('a repeated finish with settled: false does not release the retry of a time
   assert.equal(state.wakeTime('j'), T0 + 13 * SEC);
 });
 
-// sched-sim notes "idempotency gap" (about one seed in eight, e.g. seeds 1-60 give 8): a client
-// whose schedule call failed uncertainly (node crashed, proposal dropped) retries the identical
-// spec after the job's `at` has passed and gets TIME_IN_PAST, though the first call committed.
+// sched-sim notes "idempotency gap" (about one seed in ten): a client whose schedule call failed
+// uncertainly (node crashed, proposal dropped) retries the identical spec after the job's `at` has
+// passed and gets TIME_IN_PAST, though the first call committed and the job exists; `schedule`
+// promises that re-sending an identical spec returns the existing job.
 test('re-sending an identical one-shot spec after its time passed returns the existing job', async () => {
   const clock = new ManualClock(T0);
   const scheduler = await createScheduler({ clock, random: () => 0.5, raft: { timing: { tickMs: 10_000, electionTicks: 10, heartbeatTicks: 1 } } });
