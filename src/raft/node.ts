@@ -237,7 +237,9 @@ export class RaftNode implements ReplicatedLog {
     if (this.#state !== 'starting') throw this.#closedError(); // closed while loading or replaying
     this.#state = 'running';
     this.#transport.onMessage(this.#onMessage);
-    this.#armTick();
+    // A single voter has no one to time out or heartbeat: no tick timer, so a simulated clock
+    // moved by days fires only the application's own timers.
+    if (this.#voters.length > 1) this.#armTick();
     if (this.#voters.length === 1) {
       // Nobody to wait for: become leader now, and let start() return a usable leader.
       this.#core!.campaign();

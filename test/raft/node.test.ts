@@ -68,6 +68,7 @@ describe('RaftNode, single voter', () => {
     assert.equal(node.leader(), 'solo');
     assert.deepEqual(changes.at(-1), { isLeader: true, leader: 'solo', term: 1 });
     assert.equal(clock.now(), new ManualClock().now(), 'no election timeout was waited for');
+    assert.equal(clock.pendingTimers, 0, 'a single voter arms no tick timer');
     await node.close();
   });
 
