@@ -73,3 +73,10 @@ export {
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 export { DEFAULT_TIMING, FAST_TIMING, type RaftTiming } from './raft/timing.js';
 export type { Entry, EntryKind, Message, MessageType, NodeId, Transport } from './raft/types.js';
+export {
+  NoLeaderError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftCore, RaftError, RaftNode, RaftTimeoutError,
+  type DropReason, type HardState, type LeadershipChange, type PersistedState, type RaftCoreOptions, type RaftErrorCode,
+  type RaftNodeOptions, type RaftNodeStatus, type RaftStatus, type RaftStorage, type ReadState, type Ready,
+  type ReplicatedLog, type Role, type SoftState, type StateMachine,
+} from './raft/index.js';
+export { createLevelStorage, openDiskStorage, openMemoryStorage, type DiskStorageOptions, type LevelStorageOptions } from './storage/index.js';
