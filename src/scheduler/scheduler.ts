@@ -399,7 +399,7 @@ export class Scheduler {
   async schedule(spec: JobSpec): Promise<Job> {
     this.#assertOpen();
     const now = this.#o.clock.now();
-    const definition = this.#normalize(spec, now);
+    const definition = this.#resend(spec) ?? this.#normalize(spec, now);
     const result = await this.#submit({ type: 'createJobs', now, jobs: [definition], limits: this.#limits() });
     if (result.type !== 'createJobs') throw unexpected(result);
     return result.jobs[0] as Job;
@@ -764,6 +764,22 @@ export class Scheduler {
         break;
     }
     if (retryAt !== undefined) this.#emitIfHeard('execution:retrying', execution, retryAt);
+  }
+
+  /**
+   * A retry of a call that may have committed: when a job with `spec.id` exists, the spec is read
+   * as of that job's creation, so an identical re-send returns the job even after its time passed
+   * (instead of "in the past"); a different one still meets the conflict check in `apply`.
+   */
+  #resend(spec: JobSpec): JobDefinition | undefined {
+    const id = typeof spec === 'object' && spec !== null ? spec.id : undefined;
+    const existing = typeof id === 'string' ? this.#state.getJob(id) : undefined;
+    if (existing === undefined) return undefined;
+    try {
+      return this.#normalize(spec, existing.createdAt);
+    } catch {
+      return undefined;
+    }
   }
 
   #normalize(spec: JobSpec, now: number): JobDefinition {

@@ -49,8 +49,9 @@ export function applyFinish(store: Store, cmd: FinishExecutionCommand): FinishEx
   const now = cmd.now;
   const before = wakeOf(job);
   if (e.status !== 'in_progress') {
-    // Too late to change the outcome, but it proves the handler let go.
-    if (!e.settled) {
+    // Too late to change the outcome, but a settled finish proves the handler let go (a repeated
+    // `settled: false` finish — a retried or duplicated proposal — proves nothing).
+    if (!e.settled && cmd.settled !== false) {
       settle(store, job, e);
       store.noteWake(job, before);
     }

@@ -17,7 +17,7 @@ export function releaseAt(occ: Occurrence): number | undefined {
 
 /**
  * Whether the job's next scheduled occurrence must wait for an active one instead of falling
- * under the overlap policy: it was already due when the active occurrence started (a backlog
+ * under the overlap policy: it was due before the active occurrence started (a backlog
  * that `fire-all` catch-up or a short `missedThreshold` produces), so it runs after it, in turn.
  * `allow` never waits; a one-shot's single occurrence is never held back either.
  */
@@ -25,7 +25,7 @@ export function cursorBlocked(job: JobRecord): boolean {
   const cursor = job.cursor;
   const active = job.run?.active;
   if (cursor === undefined || active === undefined || job.cron === undefined || job.opts.overlap === 'allow') return false;
-  for (let i = 0; i < active.length; i++) if (cursor <= (active[i] as Occurrence).since) return true;
+  for (let i = 0; i < active.length; i++) if (cursor < (active[i] as Occurrence).since) return true;
   return false;
 }
 

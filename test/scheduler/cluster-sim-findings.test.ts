@@ -1,9 +1,7 @@
 /**
- * Minimal repros of problems the firing-path simulator found (scripts/sched-sim.ts) that are not
- * fixed yet. Not part of `npm test` (the file name does not end in `.test.ts`): each test here
- * fails until its bug is fixed, and then moves into cluster-sim.test.ts.
- *
- *   node --import tsx --test test/scheduler/cluster-sim-findings.pending.ts
+ * Regressions found by the firing-path simulator (scripts/sched-sim.ts), each reduced to a minimal
+ * repro: a duplicated timed-out finish releasing a held retry (seed 424), a queue-one occurrence
+ * left to catch-up (seed 165), and a re-sent identical one-shot refused as "in the past".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,8 +73,8 @@ test('queue-one: an occurrence due in the very pass its queued predecessor start
 
   const ran = (state.getExecutions('c') ?? []).map((e) => (e.scheduledAt - T0) / MIN);
   const skipped = (state.getSkipped('c') ?? []).map((s) => `${(s.scheduledAt - T0) / MIN}:${s.reason}`);
-  // Today: [1, 2] ran; 3min waited as a "backlog" (cursor <= since of the queued run) and was
-  // then skipped by the catch-up policy as if no node could have fired it: ['3:catch-up', '4:catch-up'].
+  // Before the fix, 3min waited as a "backlog" (cursor <= since of the queued run) and was then
+  // skipped by the catch-up policy as if no node could have fired it: ['3:catch-up', '4:catch-up'].
   assert.deepEqual({ ran, skipped }, { ran: [1, 2, 3], skipped: ['4:overlap'] });
 });
 
