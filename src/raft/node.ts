@@ -28,6 +28,7 @@ import type {
   Transport,
 } from './types.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { SoonScheduler } from '../util/soon.js';
 
 /** Options of {@link RaftNode}. */
 export interface RaftNodeOptions {
@@ -111,8 +112,6 @@ interface PendingTransfer {
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 const ENVELOPE_VERSION = 1;
 const ARENA_SIZE = 64 * 1024;
-/** Proposal flushes per turn of the event loop that may skip waiting for the next turn. */
-const EAGER_FLUSHES_PER_TURN = 4;
 /** Envelopes larger than this get their own buffer, so a big payload never strands an arena. */
 const ARENA_MAX_ITEM = 4 * 1024;
 const textEncoder = new TextEncoder();
@@ -156,10 +155,8 @@ export class RaftNode implements ReplicatedLog {
   /** Payloads (already enveloped) waiting for the next flush; one `propose` call per macrotask. */
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
-  #flushScheduled = false;
-  /** Flushes run as a `nextTick` since the last turn of the event loop; see `#scheduleFlush`. */
-  #eagerFlushes = 0;
-  #turnEndScheduled = false;
+  /** Proposals arriving before the flush share one append and one write; see {@link SoonScheduler}. */
+  readonly #soon = new SoonScheduler(() => this.#flush(), 4);
   /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
   #maxSeenIndex = 0;
   #sweepTimer: TimerHandle | undefined;
@@ -256,7 +253,7 @@ export class RaftNode implements ReplicatedLog {
       this.#proposals.set(seq, { resolve, reject, deadline: Infinity, term: 0, index: 0 });
       this.#queue.push(enveloped);
       this.#queueSeqs.push(seq);
-      if (!this.#flushScheduled) this.#scheduleFlush();
+      this.#soon.schedule();
     });
   }
 
@@ -535,34 +532,7 @@ export class RaftNode implements ReplicatedLog {
     this.#tickTimer = this.#clock.setTimeout(this.#onTick, this.#timing.tickMs);
   }
 
-  /**
-   * Not a microtask: callers resuming from the previous batch's resolutions get to propose again
-   * before the flush, so they share one append and one write. A `nextTick` runs only once the
-   * microtask queue is empty, which gives them that chance without waiting for the next turn of
-   * the event loop (in a cluster, a turn per round trip is most of the latency at low load). A few
-   * per turn at most: a closed loop of proposals on a single node must not starve timers and I/O.
-   */
-  #scheduleFlush(): void {
-    this.#flushScheduled = true;
-    if (this.#eagerFlushes < EAGER_FLUSHES_PER_TURN) {
-      this.#eagerFlushes++;
-      if (!this.#turnEndScheduled) {
-        this.#turnEndScheduled = true;
-        setImmediate(this.#endTurn);
-      }
-      process.nextTick(this.#flush);
-    } else {
-      setImmediate(this.#flush);
-    }
-  }
-
-  readonly #endTurn = (): void => {
-    this.#turnEndScheduled = false;
-    this.#eagerFlushes = 0;
-  };
-
   readonly #flush = (): void => {
-    this.#flushScheduled = false;
     if (this.#state !== 'running' || this.#queue.length === 0) return;
     const batch = this.#queue;
     const seqs = this.#queueSeqs;

@@ -6,6 +6,7 @@
  */
 import type { Message, NodeId, Transport } from '../raft/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { SoonScheduler } from '../util/soon.js';
 import { ByteArena, cloneMessage } from './clone.js';
 
 /** Faults of one directed link. Absent fields mean a perfect link. */
@@ -40,9 +41,6 @@ export interface MemoryNetworkStats {
   readonly duplicated: number;
 }
 
-/** Deliveries per turn of the event loop that may skip waiting for the next turn. */
-const EAGER_FLUSHES_PER_TURN = 8;
-
 /** Use in {@link MemoryNetwork.setLink} to mean "every node". */
 export const ANY_NODE = '*';
 
@@ -63,12 +61,10 @@ export class MemoryNetwork {
   readonly #isolated = new Set<NodeId>();
   /** One arena per receiving node: copies are cheap, and no two nodes ever share a buffer. */
   readonly #arenas = new Map<NodeId, ByteArena>();
-  /** Messages due for delivery; one scheduled drain delivers them all (see `#scheduleFlush`). */
+  /** Messages due for delivery; one scheduled drain delivers them all. */
   #queue: Pending[] = [];
-  #flushScheduled = false;
-  /** Drains run as a `nextTick` since the last turn of the event loop. */
-  #eagerFlushes = 0;
-  #turnEndScheduled = false;
+  /** Delivery waits for the sender's synchronous work and microtasks, not a whole turn; see {@link SoonScheduler}. */
+  readonly #soon = new SoonScheduler(() => this.#flush(), 8);
   #sent = 0;
   #delivered = 0;
   #dropped = 0;
@@ -195,36 +191,10 @@ export class MemoryNetwork {
     } else {
       this.#queue.push(pending);
     }
-    if (!this.#flushScheduled) this.#scheduleFlush();
+    this.#soon.schedule();
   }
-
-  /**
-   * Delivery waits until the sender's synchronous work and its microtasks are done (a `nextTick`),
-   * not for the next turn of the event loop: a turn per hop would be most of a round trip's cost.
-   * A few drains per turn at most, then `setImmediate`: nodes that keep answering each other must
-   * not starve timers and I/O.
-   */
-  #scheduleFlush(): void {
-    this.#flushScheduled = true;
-    if (this.#eagerFlushes < EAGER_FLUSHES_PER_TURN) {
-      this.#eagerFlushes++;
-      if (!this.#turnEndScheduled) {
-        this.#turnEndScheduled = true;
-        setImmediate(this.#endTurn);
-      }
-      process.nextTick(this.#flush);
-    } else {
-      setImmediate(this.#flush);
-    }
-  }
-
-  readonly #endTurn = (): void => {
-    this.#turnEndScheduled = false;
-    this.#eagerFlushes = 0;
-  };
 
   readonly #flush = (): void => {
-    this.#flushScheduled = false;
     const batch = this.#queue;
     this.#queue = [];
     let failure: unknown;
