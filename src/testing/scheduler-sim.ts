@@ -76,6 +76,8 @@ export interface SchedulerSimResult {
   /** Partitions and isolations. */
   readonly partitions: number;
   readonly diskStalls: number;
+  /** Graceful closes (then restarts) of a node. */
+  readonly gracefulRestarts: number;
   /** Times a node became leader. */
   readonly elections: number;
   /** Simulated ms covered. */
@@ -143,7 +145,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
   const sink = { trace: log, violation, error: (node: string, e: Error) => note(`error event on ${node}: ${e.message}`) };
   const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, { ...SIM_TIMEOUTS, clockSkewMs: skew });
   const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation });
-  const injector = new FaultInjector(cluster, net, new Rng(seed, 3), log);
+  const injector = new FaultInjector(cluster, net, new Rng(seed, 3), log, () => clock.now());
   const timing = new Rng(seed, 4);
 
   const agenda: Scheduled[] = [];
@@ -189,9 +191,6 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
       await next.action();
     }
     await clock.advanceTo(end);
-    // A node still restarting at the end (a restart that began right at the heal) gets its chance.
-    await Promise.all(cluster.down().map((s) => cluster.start(s.id)));
-
     const converged = await converge(clock, cluster);
     if (!converged) {
       const states = cluster.ids.map((id) => {
@@ -229,6 +228,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
       leaderCrashes: injector.counts.leaderCrashes,
       partitions: injector.counts.partitions,
       diskStalls: injector.counts.diskStalls,
+      gracefulRestarts: injector.counts.gracefulRestarts,
       elections: cluster.elections,
       simulatedMs: clock.now() - T0,
       converged,
@@ -252,20 +252,28 @@ async function until(clock: ManualClock, cond: () => boolean, maxMs: number): Pr
   return true;
 }
 
-/** Every node up, one leader known to all, and equal state hashes. */
+/**
+ * Every node up, one leader known to all, and equal state hashes. Nodes still down (one whose
+ * graceful close ended late) are started first.
+ */
 async function converge(clock: ManualClock, cluster: SimCluster): Promise<boolean> {
-  return until(
-    clock,
-    () => {
-      if (!cluster.settled()) return false;
-      let hash: string | undefined;
-      for (const id of cluster.ids) {
-        const h = (cluster.slot(id).scheduler as NonNullable<ReturnType<SimCluster['slot']>['scheduler']>).stateHash();
-        if (hash === undefined) hash = h;
-        else if (h !== hash) return false;
-      }
-      return true;
-    },
-    CONVERGE_MS,
-  );
+  const stop = clock.now() + CONVERGE_MS;
+  for (;;) {
+    await Promise.all(cluster.down().map((s) => cluster.start(s.id)));
+    if (converged(cluster)) return true;
+    if (clock.now() >= stop) return false;
+    await clock.advance(100);
+  }
+}
+
+/** One leader known to every running node, none closing, and one state hash among them all. */
+function converged(cluster: SimCluster): boolean {
+  if (!cluster.settled()) return false;
+  let hash: string | undefined;
+  for (const id of cluster.ids) {
+    const h = cluster.slot(id).scheduler?.stateHash();
+    if (hash === undefined) hash = h;
+    else if (h !== hash) return false;
+  }
+  return true;
 }

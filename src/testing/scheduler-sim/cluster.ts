@@ -45,6 +45,8 @@ export interface NodeSlot {
   fence: Fence | undefined;
   /** Whether a restart is under way. */
   starting: boolean;
+  /** Whether a graceful close is under way. */
+  stopping: boolean;
   /** The disk's own draws (write delays, torn writes); it outlives processes. */
   readonly diskRng: Rng;
   /** Until when (simulated ms) the disk is slow; writes then take up to `stallMaxMs`. */
@@ -102,6 +104,7 @@ export class SimCluster {
         scheduler: undefined,
         fence: undefined,
         starting: false,
+        stopping: false,
         diskRng: new Rng(seed, 100 + i),
         stallUntil: 0,
         stallMaxMs: 0,
@@ -141,8 +144,9 @@ export class SimCluster {
     const leader = this.leader();
     if (leader === undefined) return false;
     for (const id of this.ids) {
-      const s = this.slot(id).scheduler;
-      if (s === undefined || s.leader !== leader.id) return false;
+      const slot = this.slot(id);
+      const s = slot.scheduler;
+      if (s === undefined || slot.stopping || s.leader !== leader.id) return false;
     }
     return true;
   }
@@ -172,6 +176,7 @@ export class SimCluster {
         executionTimeout: this.#timeouts.executionTimeoutMs,
         missedThreshold: this.#timeouts.missedThresholdMs,
         maxMemory: '256MB',
+        closeGrace: 2000,
         raft: { timing: DEFAULT_TIMING, proposalTimeoutMs: this.#timeouts.proposalTimeoutMs },
       });
       const died = new Promise<undefined>((resolve) => fence.onKill(() => resolve(undefined)));
@@ -196,15 +201,42 @@ export class SimCluster {
     this.#sink.trace(`${id}#${incarnation} up`);
   }
 
+  /**
+   * Closes node `id` gracefully (`scheduler.close()`: leadership handed over, handlers drained),
+   * then lets its process exit. Resolves true once it is down; false when it was not running, or
+   * crashed while closing.
+   */
+  async stop(id: string): Promise<boolean> {
+    const slot = this.slot(id);
+    const scheduler = slot.scheduler;
+    const fence = slot.fence;
+    if (scheduler === undefined || fence === undefined || slot.stopping) return false;
+    slot.stopping = true;
+    this.#sink.trace(`${id}#${slot.incarnation} CLOSE (graceful)`);
+    const died = new Promise<void>((resolve) => fence.onKill(resolve));
+    try {
+      await Promise.race([scheduler.close(), died]);
+    } catch (error) {
+      this.#sink.violation(`${id}#${slot.incarnation} close() rejected: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      slot.stopping = false;
+    }
+    if (!fence.alive) return false;
+    this.#sink.trace(`${id}#${slot.incarnation} closed`);
+    // The process exits after a graceful close: whatever its handlers still do dies with it.
+    this.crash(id, 'exit');
+    return true;
+  }
+
   /** Kills node `id`'s process at once (no close, no hand-over, no flush). */
-  crash(id: string): void {
+  crash(id: string, how: 'CRASH' | 'exit' = 'CRASH'): void {
     const slot = this.slot(id);
     const fence = slot.fence;
     if (fence === undefined) return;
     slot.fence = undefined;
     slot.scheduler = undefined;
     fence.kill();
-    this.#sink.trace(`${id}#${slot.incarnation} CRASH`);
+    this.#sink.trace(`${id}#${slot.incarnation} ${how}`);
   }
 
   /** Makes `id`'s disk slow until `until`: each write then takes up to `maxMs`. */

@@ -15,6 +15,7 @@ export interface FaultCounts {
   partitions: number;
   linkFaults: number;
   diskStalls: number;
+  gracefulRestarts: number;
   heals: number;
 }
 
@@ -23,11 +24,12 @@ export type At = (time: number, what: string, action: () => void | Promise<void>
 
 /** Injects one fault per call of {@link FaultInjector.inject}. */
 export class FaultInjector {
-  readonly counts: FaultCounts = { crashes: 0, leaderCrashes: 0, partitions: 0, linkFaults: 0, diskStalls: 0, heals: 0 };
+  readonly counts: FaultCounts = { crashes: 0, leaderCrashes: 0, partitions: 0, linkFaults: 0, diskStalls: 0, gracefulRestarts: 0, heals: 0 };
   readonly #cluster: SimCluster;
   readonly #net: MemoryNetwork;
   readonly #rng: Rng;
   readonly #trace: (line: string) => void;
+  readonly #now: () => number;
   /** Bumped per partition or isolation, so a stale heal leaves a newer one alone. */
   #partition = 0;
   /** Link key → generation of its current fault. */
@@ -38,9 +40,11 @@ export class FaultInjector {
    * @param net - their network.
    * @param rng - the fault stream.
    * @param trace - receives a line per fault.
+   * @param now - the simulation's time (a graceful close ends whenever it ends).
    */
-  constructor(cluster: SimCluster, net: MemoryNetwork, rng: Rng, trace: (line: string) => void) {
+  constructor(cluster: SimCluster, net: MemoryNetwork, rng: Rng, trace: (line: string) => void, now: () => number) {
     this.#cluster = cluster;
+    this.#now = now;
     this.#net = net;
     this.#rng = rng;
     this.#trace = trace;
@@ -51,11 +55,26 @@ export class FaultInjector {
     const rng = this.#rng;
     const ids = this.#cluster.ids;
     const u = rng.next();
+    if (u < 0.05) {
+      // A rolling restart: close gracefully (often the leader), come back on the same disk.
+      const leader = this.#cluster.leader();
+      const up = this.#cluster.up().filter((s) => !s.stopping);
+      if (up.length === 0) return;
+      const victim = leader !== undefined && !leader.stopping && rng.chance(0.6) ? leader : rng.pick(up);
+      const downFor = rng.int(100, 3000);
+      this.counts.gracefulRestarts++;
+      void this.#cluster.stop(victim.id).then((down) => {
+        if (down) at(this.#now() + downFor, `restart ${victim.id}`, () => this.#cluster.start(victim.id));
+      });
+      return;
+    }
     if (u < 0.3) {
       const leader = this.#cluster.leader();
-      const up = this.#cluster.up();
+      // Not a node in the middle of a graceful close: close() holds a real interval until it ends,
+      // which a frozen process would leak (a real one would take it along when it dies).
+      const up = this.#cluster.up().filter((s) => !s.stopping);
       if (up.length === 0) return;
-      const victim = leader !== undefined && rng.chance(0.6) ? leader : rng.pick(up);
+      const victim = leader !== undefined && !leader.stopping && rng.chance(0.6) ? leader : rng.pick(up);
       if (victim === leader) this.counts.leaderCrashes++;
       this.counts.crashes++;
       this.#cluster.crash(victim.id);
