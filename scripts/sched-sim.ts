@@ -4,7 +4,8 @@
  *   node --import tsx scripts/sched-sim.ts --seeds 100 --from 1      run seeds 1..100
  *   node --import tsx scripts/sched-sim.ts --seed 42 --verbose       replay one seed, printing its trace
  *   options: --nodes N (default 3), --fault-ms MS (30000), --quiet-ms MS (60000), --skew MS (0: clocks
- *   agree; else each node's clock runs 0..MS ahead), --keep-going (run every seed even after a failure)
+ *   agree; else each node's clock runs 0..MS ahead), --updates (clients also update jobs), --keep-going
+ *   (run every seed even after a failure)
  *
  * Prints the seeds run, operations, invocations and occurrences checked; on a violation prints the
  * seed, the violations and the end of the trace, and exits non-zero (after the first failing seed
@@ -36,6 +37,7 @@ const nodes = num('nodes', 3);
 const faultMs = arg('fault-ms') === undefined ? undefined : num('fault-ms', 30_000);
 const quietMs = arg('quiet-ms') === undefined ? undefined : num('quiet-ms', 60_000);
 const skew = num('skew', 0);
+const updates = process.argv.includes('--updates');
 
 const started = process.hrtime.bigint();
 const totals = { ops: 0, acked: 0, invocations: 0, starts: 0, executions: 0, oneShots: 0, cronOccurrences: 0, crashes: 0, leaderCrashes: 0, notes: 0 };
@@ -48,6 +50,7 @@ for (let seed = from; seed < from + count; seed++) {
     ...(faultMs === undefined ? {} : { faultMs }),
     ...(quietMs === undefined ? {} : { quietMs }),
     ...(skew > 0 ? { clockSkewMs: skew } : {}),
+    ...(updates ? { updates } : {}),
     ...(verbose ? { onTrace: (line: string) => console.log(line) } : {}),
   };
   const r = await runSchedulerSimulation(options);
@@ -73,7 +76,7 @@ for (let seed = from; seed < from + count; seed++) {
     console.log(`\nFAILING SEED: ${seed} (${r.nodes} nodes)`);
     for (const v of r.violations) console.log(`VIOLATION: ${v}`);
     if (!verbose) {
-      console.log(`\nlast ${r.trace.length} trace lines (replay: node --import tsx scripts/sched-sim.ts --seed ${seed} --nodes ${r.nodes}${skew > 0 ? ` --skew ${skew}` : ''} --verbose):`);
+      console.log(`\nlast ${r.trace.length} trace lines (replay: node --import tsx scripts/sched-sim.ts --seed ${seed} --nodes ${r.nodes}${skew > 0 ? ` --skew ${skew}` : ''}${updates ? ' --updates' : ''} --verbose):`);
       for (const l of r.trace) console.log(`  ${l}`);
     }
     if (!keepGoing) break;
@@ -81,7 +84,7 @@ for (let seed = from; seed < from + count; seed++) {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 console.log(
-  `\nseeds ${from}..${from + ran - 1} (${nodes} nodes${skew > 0 ? `, clock skew up to ${skew} ms` : ''}): ${ran} run in ${seconds.toFixed(1)} s; ${totals.ops} operations (${totals.acked} acknowledged), ` +
+  `\nseeds ${from}..${from + ran - 1} (${nodes} nodes${skew > 0 ? `, clock skew up to ${skew} ms` : ''}${updates ? ', with updates' : ''}): ${ran} run in ${seconds.toFixed(1)} s; ${totals.ops} operations (${totals.acked} acknowledged), ` +
     `${totals.invocations} invocations of ${totals.starts} started attempts checked, ${totals.executions} executions, ${totals.oneShots} due one-shots, ` +
     `${totals.cronOccurrences} cron occurrences; ${totals.crashes} crashes (${totals.leaderCrashes} of the leader); ${totals.notes} notes`,
 );

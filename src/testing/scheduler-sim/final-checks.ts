@@ -108,7 +108,30 @@ function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): v
         ctx.violation(`acknowledged cancel of ${book.id} is lost: status ${job.status}`);
       }
     }
-    if (job !== undefined && !deleted) checkPaused(ctx, book, job);
+    if (job !== undefined && !deleted) {
+      checkPaused(ctx, book, job);
+      checkUpdates(ctx, book, job);
+    }
+  }
+}
+
+/**
+ * With every update of a job settled for sure, each field holds what the last acknowledged update
+ * that set it asked for (an update must not undo an earlier acknowledged one).
+ */
+function checkUpdates(ctx: FinalContext, book: JobBook, job: Job): void {
+  const updates = book.ops.filter((op) => op.kind === 'update');
+  if (updates.length === 0 || updates.some((op) => op.outcome === 'uncertain' || op.outcome === 'pending')) return;
+  const expected = new Map<string, { value: unknown; seq: number }>();
+  for (const op of updates) {
+    if (op.outcome !== 'acked' || op.patch === undefined) continue;
+    for (const [field, value] of Object.entries(op.patch)) expected.set(field, { value, seq: op.seq });
+  }
+  const actual: Record<string, unknown> = { at: job.at, cron: job.cron, timeout: job.timeoutMs, payload: job.payload };
+  for (const [field, { value, seq }] of expected) {
+    if (JSON.stringify(actual[field]) !== JSON.stringify(value)) {
+      ctx.violation(`acknowledged update of ${book.id} (op ${seq}) is lost: ${field} is ${JSON.stringify(actual[field])}, not ${JSON.stringify(value)}`);
+    }
   }
 }
 

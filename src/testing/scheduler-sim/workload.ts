@@ -16,7 +16,15 @@ import type { NodeSlot, SimCluster } from './cluster.js';
 import type { Rng } from './rng.js';
 
 /** What a client asks for. */
-export type OpKind = 'schedule' | 'cancel' | 'pause' | 'resume' | 'trigger' | 'delete';
+export type OpKind = 'schedule' | 'cancel' | 'pause' | 'resume' | 'trigger' | 'delete' | 'update';
+
+/** The fields an `update` may change, with the values it sets. */
+export interface Patch {
+  readonly at?: number;
+  readonly cron?: string;
+  readonly timeout?: number;
+  readonly payload?: { readonly n: number; readonly v: number };
+}
 
 /**
  * How a call ended: `acked` (resolved), `rejected` (the state machine refused it: applied as a
@@ -42,6 +50,8 @@ export interface OpRecord {
   outcome: Outcome | 'pending';
   /** An acknowledged trigger's started execution. */
   executionId?: string;
+  /** What an `update` asked for. */
+  patch?: Patch;
 }
 
 /** A job the clients know about, and everything they did to it. */
@@ -81,6 +91,7 @@ export class Workload {
   readonly #clock: Clock;
   readonly #rng: Rng;
   readonly #sink: WorkloadSink;
+  readonly #updates: boolean;
   #nextJob = 0;
   #inFlight = 0;
 
@@ -89,8 +100,10 @@ export class Workload {
    * @param clock - the simulation's clock (client-side waits between retries).
    * @param rng - the workload's own random stream.
    * @param sink - trace and violations.
+   * @param updates - whether clients also update jobs (`scheduler.update`).
    */
-  constructor(cluster: SimCluster, clock: Clock, rng: Rng, sink: WorkloadSink) {
+  constructor(cluster: SimCluster, clock: Clock, rng: Rng, sink: WorkloadSink, updates: boolean) {
+    this.#updates = updates;
     this.#cluster = cluster;
     this.#clock = clock;
     this.#rng = rng;
@@ -112,8 +125,8 @@ export class Workload {
     if (u < 0.42 && crons < MAX_CRONS) return this.#schedule('cron');
     const job = rng.pick(ready);
     const v = rng.next();
-    const kind: OpKind = v < 0.2 ? 'cancel' : v < 0.4 ? 'pause' : v < 0.6 ? 'resume' : v < 0.9 ? 'trigger' : 'delete';
-    this.#run(job, kind);
+    const kind: OpKind = v < 0.15 ? 'cancel' : v < 0.32 ? 'pause' : v < 0.49 ? 'resume' : v < 0.75 ? 'trigger' : v < 0.9 ? 'update' : 'delete';
+    this.#run(job, kind === 'update' && !this.#updates ? 'trigger' : kind);
   }
 
   /** Whether a delete of `job` was ever issued (whatever became of it). */
@@ -157,6 +170,7 @@ export class Workload {
 
   #run(job: JobBook, kind: OpKind): void {
     const op: OpRecord = { seq: this.ops.length + 1, kind, jobId: job.id, tries: [], outcome: 'pending' };
+    if (kind === 'update') op.patch = this.#patch(job, op.seq);
     this.ops.push(op);
     job.ops.push(op);
     job.busy = true;
@@ -167,6 +181,9 @@ export class Workload {
       .finally(() => {
         job.busy = false;
         this.#inFlight--;
+        // A client often changes a job twice in a row, the second time through whichever node it
+        // reaches: the second change must build on the first, not on a replica that lags it.
+        if (kind === 'update' && op.outcome === 'acked' && this.#rng.chance(0.5)) this.#run(job, 'update');
       });
   }
 
@@ -204,6 +221,8 @@ export class Workload {
           return s.resume(job.id);
         case 'trigger':
           return s.trigger(job.id);
+        case 'update':
+          return s.update(job.id, op.patch ?? {});
         default:
           return s.delete(job.id);
       }
@@ -212,6 +231,21 @@ export class Workload {
     if (op.kind === 'trigger' && t.outcome === 'acked' && t.value !== undefined) {
       op.executionId = (t.value as Execution).id;
     }
+  }
+
+  /** One or two fields to change, with values no earlier update of the job used. */
+  #patch(job: JobBook, seq: number): Patch {
+    const rng = this.#rng;
+    const patch: { at?: number; cron?: string; timeout?: number; payload?: { n: number; v: number } } = {};
+    const fields = rng.int(1, 2);
+    for (let i = 0; i < fields; i++) {
+      const u = rng.next();
+      if (u < 0.35) patch.payload = { n: Number(job.id.split('-')[1]), v: seq };
+      else if (u < 0.6) patch.timeout = rng.int(500, 2000);
+      else if (job.kind === 'once') patch.at = Math.floor(this.#clock.now()) + rng.int(300, 10_000);
+      else patch.cron = rng.pick(CRONS);
+    }
+    return patch;
   }
 
   /** One call against a random running node. */
