@@ -441,6 +441,9 @@ export class Scheduler {
    */
   async update(id: string, patch: JobUpdate): Promise<Job> {
     this.#assertOpen();
+    // The merged definition replaces the whole job: read it as of the latest commit, or a patch
+    // sent through a lagging replica would write back the fields an earlier update changed.
+    await this.#beforeRead({ consistent: true });
     const current = this.#state.getDefinition(id);
     if (current === undefined) throw new JobNotFoundError(id);
     const now = this.#o.clock.now();

@@ -128,11 +128,15 @@ export function applyUpdate(store: Store, cmd: UpdateJobCommand): JobChangeResul
   }
   const run = job.run;
   if (job.cron !== undefined) {
-    job.cursor = firstOccurrence(job.cron, now);
+    // Never back onto an occurrence that already started (an update proposed just before it).
+    const latest = run?.latestAt;
+    job.cursor = firstOccurrence(job.cron, latest !== undefined && latest >= now ? latest + 1 : now);
   } else {
     const at = job.at as number;
-    // A one-shot still waiting moves to its new time; one that ran comes back only for a future time.
+    // A one-shot still waiting moves to its new time; one that ran comes back only for a future
+    // time, never for the occurrence it already ran (a stale update writing its old time back).
     job.cursor = scheduled || at > now ? at : undefined;
+    if (job.cursor !== undefined && store.findExecution(job, job.cursor, 1) !== undefined) job.cursor = undefined;
     if (job.cursor !== undefined && run !== undefined && run.active === undefined && job.status !== 'pending') {
       store.setStatus(job, 'pending');
       run.attemptCount = 0;

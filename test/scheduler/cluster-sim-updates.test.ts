@@ -1,9 +1,7 @@
 /**
- * Minimal repros of problems the firing-path simulator found (scripts/sched-sim.ts) that are not
- * fixed yet. Not part of `npm test` (the file name does not end in `.test.ts`): each test here
- * fails until its bug is fixed, and then moves into cluster-sim-findings.test.ts.
- *
- *   node --import tsx --test test/scheduler/cluster-sim-findings.pending.ts
+ * Regressions found by the firing-path simulator with `--updates` (scripts/sched-sim.ts): an
+ * update merged into a lagging replica lost an earlier acknowledged update, and an update applied
+ * just after an occurrence started rewound the schedule onto it (stuck on DUPLICATE_EXECUTION).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
