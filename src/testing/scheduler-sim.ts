@@ -52,7 +52,7 @@ export interface SchedulerSimOptions {
   readonly clockSkewMs?: number;
   /**
    * Clients also update jobs, often twice in a row through different nodes (default false while
-   * the lost-update finding is open: see test/scheduler/cluster-sim-findings.pending.ts).
+   * the duplicated-proposal finding is open: see test/scheduler/cluster-sim-findings.pending.ts).
    */
   readonly updates?: boolean;
   /** Inject faults at all (default true). */
@@ -65,7 +65,9 @@ export interface SchedulerSimOptions {
 
 /** The outcome of one firing-path simulation. */
 export interface SchedulerSimResult {
+  /** The seed that was run. */
   readonly seed: number;
+  /** Cluster size. */
   readonly nodes: number;
   /** Client operations issued. */
   readonly operations: number;
@@ -77,10 +79,13 @@ export interface SchedulerSimResult {
   readonly starts: number;
   /** What the final checks covered. */
   readonly checked: Readonly<FinalCounts>;
+  /** Crashes injected (kill -9, then a restart on the same disk). */
   readonly crashes: number;
+  /** Of which, crashes of the leader. */
   readonly leaderCrashes: number;
   /** Partitions and isolations. */
   readonly partitions: number;
+  /** Periods of slow writes on one node's disk. */
   readonly diskStalls: number;
   /** Graceful closes (then restarts) of a node. */
   readonly gracefulRestarts: number;

@@ -58,7 +58,9 @@ export interface NodeSlot {
 
 /** What the cluster reports to the run. */
 export interface ClusterSink {
+  /** A line of the run's trace. */
   trace(line: string): void;
+  /** A broken promise (a restart that failed, a close that rejected). */
   violation(text: string): void;
   /** A scheduler error event (unexpected internal error, reported, not thrown). */
   error(node: string, error: Error): void;
@@ -66,6 +68,7 @@ export interface ClusterSink {
 
 /** The nodes of one simulation run. */
 export class SimCluster {
+  /** The node ids (the voters), in order. */
   readonly ids: readonly string[];
   readonly #slots = new Map<string, NodeSlot>();
   readonly #clock: ManualClock;

@@ -68,7 +68,9 @@ export interface JobBook {
 
 /** Where the workload reports. */
 export interface WorkloadSink {
+  /** A line of the run's trace. */
   trace(line: string): void;
+  /** A broken promise (an identical re-send refused as a conflict, an untyped error). */
   violation(text: string): void;
 }
 
