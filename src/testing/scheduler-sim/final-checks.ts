@@ -91,8 +91,9 @@ function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): v
       ctx.violation(`schedule of ${book.id} never settled`);
       continue;
     }
-    if (book.retryRefusedAsPast && job !== undefined) {
-      ctx.note(`idempotency gap: ${book.id} exists (an uncertain schedule committed), yet retrying its identical spec was refused as TIME_IN_PAST`);
+    if (book.retryRefusedAsPast !== undefined && job !== undefined) {
+      const when = book.retryRefusedAsPast === 'committed' ? 'another node already held it (the retried node lagged)' : 'no node held it yet (it committed later)';
+      ctx.note(`idempotency gap: ${book.id} exists (an uncertain schedule committed), yet retrying its identical spec was refused as TIME_IN_PAST; at the retry ${when}`);
     }
     if (create.outcome === 'acked' && !deleted && job === undefined) {
       ctx.violation(`acknowledged job ${book.id} is lost: no node has it`);

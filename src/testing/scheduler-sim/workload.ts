@@ -62,8 +62,11 @@ export interface JobBook {
   readonly ops: OpRecord[];
   /** An operation on it is in flight. */
   busy: boolean;
-  /** A retry of its schedule was refused as TIME_IN_PAST after an uncertain try. */
-  retryRefusedAsPast: boolean;
+  /**
+   * A retry of its schedule was refused as TIME_IN_PAST after an uncertain try: `committed` when
+   * some running node already held the job then (the refusing node lagged), `pending` when none did.
+   */
+  retryRefusedAsPast: 'committed' | 'pending' | undefined;
 }
 
 /** Where the workload reports. */
@@ -165,7 +168,7 @@ export class Workload {
         ...(catchUp === 'fire-all' && { catchUpWindow: rng.int(2000, 20_000) }),
       };
     }
-    const job: JobBook = { id, kind, spec, ops: [], busy: false, retryRefusedAsPast: false };
+    const job: JobBook = { id, kind, spec, ops: [], busy: false, retryRefusedAsPast: undefined };
     this.jobs.set(id, job);
     this.#run(job, 'schedule');
   }
@@ -204,7 +207,8 @@ export class Workload {
       }
       if (i > 0 && t.outcome === 'invalid' && t.code === 'TIME_IN_PAST') {
         // Judged at the end: it matters only if an earlier try did commit.
-        job.retryRefusedAsPast = true;
+        const held = await Promise.all(this.#cluster.up().map(async (slot) => (await slot.scheduler?.get(job.id)) !== undefined));
+        job.retryRefusedAsPast = held.includes(true) ? 'committed' : 'pending';
         return;
       }
       if (t.outcome !== 'uncertain' && t.outcome !== 'refused' && t.outcome !== 'no-node') return;
