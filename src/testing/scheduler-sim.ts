@@ -105,7 +105,10 @@ export interface SchedulerSimResult {
   readonly trace: readonly string[];
 }
 
-/** Scheduler timeouts of the simulated cluster: short, so a minute of quiet covers every retry. */
+/**
+ * Scheduler timeouts of the simulated cluster: short, so a minute of quiet covers most retries.
+ * The in-progress timeout is 2, 4 or 6 s by seed (job timeouts are mostly shorter, sometimes longer).
+ */
 export const SIM_TIMEOUTS: Omit<ClusterTimeouts, 'clockSkewMs'> = {
   inProgressTimeoutMs: 4000,
   executionTimeoutMs: 2000,
@@ -152,9 +155,10 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
 
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   const skew = options.clockSkewMs ?? 0;
-  const ledger = new Ledger({ violation, trace: log }, SIM_TIMEOUTS.inProgressTimeoutMs, skew);
+  const timeouts: ClusterTimeouts = { ...SIM_TIMEOUTS, inProgressTimeoutMs: 2000 * (1 + (Math.floor(seed / 3) % 3)), clockSkewMs: skew };
+  const ledger = new Ledger({ violation, trace: log }, timeouts.inProgressTimeoutMs, skew);
   const sink = { trace: log, violation, error: (node: string, e: Error) => note(`error event on ${node}: ${e.message}`) };
-  const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, { ...SIM_TIMEOUTS, clockSkewMs: skew });
+  const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, timeouts);
   const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation }, options.updates === true);
   const injector = new FaultInjector(cluster, net, new Rng(seed, 3), log, () => clock.now());
   const timing = new Rng(seed, 4);
@@ -219,8 +223,8 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
         workload,
         faultEnd,
         end: clock.now(),
-        inProgressTimeoutMs: SIM_TIMEOUTS.inProgressTimeoutMs,
-        missedThresholdMs: SIM_TIMEOUTS.missedThresholdMs,
+        inProgressTimeoutMs: timeouts.inProgressTimeoutMs,
+        missedThresholdMs: timeouts.missedThresholdMs,
         settleMs: SETTLE_MS,
         violation,
         note,

@@ -179,6 +179,16 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     assert.deepEqual(recorded.problems, []);
   });
 
+  test('occurrences a catch-up only counted (beyond those it recorded) are no gap, unless the counts do not cover them', () => {
+    const job = { id: 'c', kind: 'cron', cron: '*/1 * * * * *', overlap: 'skip', catchUp: 'skip', catchUpWindowMs: 0, nextRunAt: T + 7000 } as Job;
+    // 0..2 recorded as catch-up skips, 3..4 only counted, 5..6 ran.
+    const skipped = [0, 1, 2].map((s) => ({ jobId: 'c', scheduledAt: T + s * 1000, recordedAt: T + 5000, reason: 'catch-up' as const }));
+    const ran = [5, 6].map((s) => ({ ...execution('c', T + s * 1000, 1, 'n1', T + s * 1000), status: 'completed' as const }));
+    const window = { from: T, to: T + 6000, occurrenceSpanMs: 10_000, end: T + 9000 };
+    assert.deepEqual(checkCronProgress({ ...job, skippedCount: 5, missedCount: 5 }, ran, skipped, window).problems, []);
+    assert.equal(checkCronProgress({ ...job, skippedCount: 4, missedCount: 4 }, ran, skipped, window).problems.length, 1);
+  });
+
   test('a fire-all backlog still waiting at the end is no gap while the job points at it, and one when it does not', () => {
     const base = { id: 'c', kind: 'cron', cron: '*/1 * * * * *', overlap: 'queue-one', catchUp: 'fire-all', catchUpWindowMs: 5000 } as const;
     const ran = [0, 1, 2].map((s) => ({ ...execution('c', T + s * 1000, 1, 'n1', T + s * 1000 + 500), status: 'completed' as const }));

@@ -1,13 +1,16 @@
 /**
  * Cron progress: during the quiet phase every occurrence of a running cron job is accounted for —
- * started (any attempt, or a trigger standing in for it), or recorded as skipped or missed — with
- * no gap. What may be left unaccounted is only what the job is visibly still about to do: the one
+ * started (any attempt, or a trigger standing in for it), recorded as skipped or missed, or
+ * counted by a catch-up past the occurrences it records one by one — with no gap. What may be left unaccounted is only what the job is visibly still about to do: the one
  * occurrence a `queue-one` job holds back, or the backlog a `fire-all` catch-up works through in
  * turn, and then the job's `nextRunAt` must point at it.
  * @internal
  */
 import { nextOccurrence } from '../../scheduler/cron.js';
 import type { Execution, Job, SkippedOccurrence } from '../../scheduler/model.js';
+
+/** How far before the window the walk starts, to see a catch-up batch that runs into it. */
+const LOOK_BACK_MS = 120_000;
 
 /** The quiet window a cron job is judged over. */
 export interface CronWindow {
@@ -42,11 +45,34 @@ export function checkCronProgress(job: Job, executions: readonly Execution[], sk
   }
   for (const s of skipped) accounted.add(s.scheduledAt);
 
-  const occurrences: number[] = [];
-  for (let t = nextOccurrence(expression, zone, window.from, true); t !== undefined && t <= window.to; t = nextOccurrence(expression, zone, t, false)) {
-    occurrences.push(t);
+  // A catch-up records its first occurrences one by one and only counts the rest (a bounded
+  // walk): those directly follow recorded catch-up or missed occurrences, and the job's counts
+  // say how many there are.
+  const recorded = { overlap: 0, 'catch-up': 0, missed: 0 };
+  const reasonAt = new Map<number, SkippedOccurrence['reason']>();
+  for (const s of skipped) {
+    recorded[s.reason]++;
+    reasonAt.set(s.scheduledAt, s.reason);
   }
-  const open = occurrences.filter((t) => !accounted.has(t));
+  const countedCatchUp = job.skippedCount - recorded.overlap;
+  let unrecorded = Math.max(0, countedCatchUp - recorded['catch-up']) + Math.max(0, job.missedCount - countedCatchUp - recorded.missed);
+  const occurrences: number[] = [];
+  const open: number[] = [];
+  let afterCatchUp = false;
+  // Start a little before the window: a batch recorded just before it may run on into it.
+  for (let t = nextOccurrence(expression, zone, window.from - LOOK_BACK_MS, true); t !== undefined && t <= window.to; t = nextOccurrence(expression, zone, t, false)) {
+    const inWindow = t >= window.from;
+    if (inWindow) occurrences.push(t);
+    if (accounted.has(t)) {
+      const reason = reasonAt.get(t);
+      afterCatchUp = reason === 'catch-up' || reason === 'missed';
+    } else if (afterCatchUp && unrecorded > 0) {
+      unrecorded--;
+    } else if (inWindow) {
+      afterCatchUp = false;
+      open.push(t);
+    }
+  }
   if (open.length === 0) return { occurrences: occurrences.length, problems };
 
   const first = open[0] as number;

@@ -153,7 +153,8 @@ export class Workload {
       payload: { n },
       maxAttempts: rng.pick([1, 2, 3, 3, 4]),
       backoff: { initialMs: rng.int(100, 800), factor: 2, maxMs: 2000, jitter: 0.2 },
-      timeout: rng.int(500, 2000),
+      // Mostly shorter than the in-progress timeout; sometimes longer (then it sets the deadline).
+      timeout: rng.chance(0.15) ? rng.int(4000, 7000) : rng.int(500, 2000),
     };
     let spec: JobSpec;
     if (kind === 'once') {
