@@ -27,7 +27,7 @@ import type {
   StateMachine,
   Transport,
 } from './types.js';
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { completeClock, systemClock, type Clock, type CompleteClock, type TimerHandle } from '../util/clock.js';
 import { SoonScheduler } from '../util/soon.js';
 
 /** Options of {@link RaftNode}. */
@@ -133,12 +133,12 @@ export class RaftNode implements ReplicatedLog {
   readonly #storage: RaftStorage;
   readonly #transport: Transport;
   readonly #stateMachine: StateMachine;
-  readonly #clock: Clock;
+  readonly #clock: CompleteClock;
   readonly #random: () => number;
   readonly #timing: RaftTiming;
   readonly #proposalTimeoutMs: number;
   readonly #requestTimeoutMs: number;
-  readonly #coreTuning: Pick<RaftNodeOptions, 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg'>;
+  readonly #coreTuning: { readonly [K in 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg']: RaftNodeOptions[K] | undefined };
 
   #core: RaftCore | undefined;
   #state: 'new' | 'starting' | 'running' | 'closed' = 'new';
@@ -156,7 +156,7 @@ export class RaftNode implements ReplicatedLog {
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
   /** Proposals arriving before the flush share one append and one write; see {@link SoonScheduler}. */
-  readonly #soon = new SoonScheduler(() => this.#flush(), 4);
+  readonly #soon: SoonScheduler;
   /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
   #maxSeenIndex = 0;
   #sweepTimer: TimerHandle | undefined;
@@ -194,7 +194,8 @@ export class RaftNode implements ReplicatedLog {
     this.#storage = options.storage;
     this.#transport = options.transport;
     this.#stateMachine = options.stateMachine;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = completeClock(options.clock ?? systemClock);
+    this.#soon = new SoonScheduler(() => this.#flush(), 4, this.#clock);
     this.#random = options.random ?? Math.random;
     this.#timing = options.timing ?? DEFAULT_TIMING;
     this.#proposalTimeoutMs = options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
@@ -220,7 +221,10 @@ export class RaftNode implements ReplicatedLog {
           electionTicks: this.#timing.electionTicks,
           heartbeatTicks: this.#timing.heartbeatTicks,
           random: this.#random,
-          ...definedOnly(this.#coreTuning),
+          ...(this.#coreTuning.preVote !== undefined && { preVote: this.#coreTuning.preVote }),
+          ...(this.#coreTuning.checkQuorum !== undefined && { checkQuorum: this.#coreTuning.checkQuorum }),
+          ...(this.#coreTuning.maxInflightMsgs !== undefined && { maxInflightMsgs: this.#coreTuning.maxInflightMsgs }),
+          ...(this.#coreTuning.maxEntriesPerMsg !== undefined && { maxEntriesPerMsg: this.#coreTuning.maxEntriesPerMsg }),
         },
         persisted,
       );
@@ -352,7 +356,7 @@ export class RaftNode implements ReplicatedLog {
   #kick(): void {
     if (this.#looping || this.#loopScheduled) return;
     this.#loopScheduled = true;
-    queueMicrotask(this.#startLoop);
+    this.#clock.soon(this.#startLoop);
   }
 
   readonly #startLoop = (): void => {
@@ -391,7 +395,8 @@ export class RaftNode implements ReplicatedLog {
   async #idle(): Promise<void> {
     for (;;) {
       if (this.#looping) await this.#loop;
-      else if (this.#loopScheduled) await Promise.resolve();
+      // A scheduled cycle starts on the clock's `soon`; whatever is queued after it runs after it.
+      else if (this.#loopScheduled) await new Promise<void>((resolve) => this.#clock.soon(resolve));
       else return;
     }
   }
@@ -761,11 +766,4 @@ function varintLength(v: number): number {
     len++;
   }
   return len;
-}
-
-/** Drops `undefined` fields so the core's own defaults apply (exactOptionalPropertyTypes-safe). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] !== undefined) out[key] = o[key];
-  return out;
 }

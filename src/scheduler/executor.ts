@@ -5,7 +5,7 @@
  * with the injected clock, and reports the outcome through a {@link CommandPipe} that batches
  * finish commands and retries them until they are applied.
  */
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { CompleteClock, TimerHandle } from '../util/clock.js';
 import type { Execution, ExecutionErrorType, Job, JsonValue } from './model.js';
 import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
 import { deliverWebhook as defaultDeliver, webhookJobType, type WebhookRequest, type WebhookResult } from './webhook.js';
@@ -47,7 +47,7 @@ export type Handler = (ctx: HandlerContext) => unknown;
  */
 export class CommandPipe {
   readonly #propose: (command: Command) => Promise<unknown>;
-  readonly #clock: Clock;
+  readonly #clock: CompleteClock;
   readonly #onError: (error: Error) => void;
   #pending: Command[] = [];
   #flushScheduled = false;
@@ -61,7 +61,7 @@ export class CommandPipe {
    * @param clock - arms the retry backoff.
    * @param onError - receives failures that are not worth a retry (none today; reserved).
    */
-  constructor(propose: (command: Command) => Promise<unknown>, clock: Clock, onError: (error: Error) => void) {
+  constructor(propose: (command: Command) => Promise<unknown>, clock: CompleteClock, onError: (error: Error) => void) {
     this.#propose = propose;
     this.#clock = clock;
     this.#onError = onError;
@@ -78,8 +78,8 @@ export class CommandPipe {
     this.#pending.push(command);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      // setImmediate, not a microtask: every handler that settles in this turn joins the batch.
-      setImmediate(this.#flush);
+      // The next turn, not soon: every handler that settles in this turn joins the batch.
+      this.#clock.nextTurn(this.#flush);
     }
   }
 
@@ -140,7 +140,7 @@ export class CommandPipe {
 /** Settings of an {@link Executor}. */
 export interface ExecutorOptions {
   readonly nodeId: string;
-  readonly clock: Clock;
+  readonly clock: CompleteClock;
   /** Uniform draws in [0, 1) stamped into finish commands for the backoff jitter. */
   readonly random: () => number;
   /** Handlers by name, shared with the facade so `handle`/`unhandle` take effect at once. */
@@ -227,7 +227,7 @@ export class Executor {
     // before any handler is called, and the handlers of one batch start together.
     if (!this.#kickScheduled) {
       this.#kickScheduled = true;
-      setImmediate(this.#kick);
+      this.#o.clock.nextTurn(this.#kick);
     }
   }
 
@@ -289,7 +289,7 @@ export class Executor {
     this.#active++;
     run.started = true;
     run.startedAt = this.#o.clock.now();
-    const { job, execution } = run;
+    const { job } = run;
     if (job.webhook !== undefined) {
       this.#runWebhook(run, job.webhook);
       return;

@@ -9,7 +9,7 @@
  * (through a `wake` effect) or the proposal fails (then it is re-queued after a short backoff).
  * History pruning rides on the same queue and timer under a key no job id can take.
  */
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { CompleteClock, TimerHandle } from '../util/clock.js';
 import { SlotQueue } from './slot-queue.js';
 import type { Command } from './state/commands.js';
 
@@ -38,7 +38,7 @@ export interface LoopState {
 /** Settings of a {@link LeaderLoop}. */
 export interface LeaderLoopOptions {
   readonly nodeId: string;
-  readonly clock: Clock;
+  readonly clock: CompleteClock;
   readonly state: LoopState;
   /** Proposes one command through the log and resolves once it is applied. */
   readonly propose: (command: Command) => Promise<unknown>;
@@ -85,7 +85,10 @@ export class LeaderLoop {
   #epoch = 0;
   #ctx: DecideContext | undefined;
   #timer: TimerHandle | undefined;
-  #immediate: NodeJS.Immediate | undefined;
+  /** A next-turn wake-up is queued (it cannot be cancelled: a stale one sees this cleared and returns). */
+  #immediate = false;
+  /** Numbers next-turn wake-ups, so that only the latest one fires. */
+  #turn = 0;
   #armedAt = Infinity;
   #failures = 0;
   /** Reused across passes so a pass allocates only what it proposes. */
@@ -168,27 +171,31 @@ export class LeaderLoop {
     }
     const now = this.#o.clock.now();
     const at = Math.min(next, now + this.#o.slotGapMs);
-    if ((this.#timer !== undefined || this.#immediate !== undefined) && this.#armedAt <= at) return;
+    if ((this.#timer !== undefined || this.#immediate) && this.#armedAt <= at) return;
     this.#disarm();
     this.#armedAt = at;
     // Due (or within the slack): the next turn of the event loop, not a timer (a 0 ms timer
     // costs ≥ 1 ms in Node, and a ManualClock would hold it until someone moves time, though
     // its time has come).
-    if (at - now <= this.#slack) this.#immediate = setImmediate(this.#fire);
-    else this.#timer = this.#o.clock.setTimeout(this.#fire, at - now - this.#slack);
+    if (at - now <= this.#slack) {
+      this.#immediate = true;
+      const turn = ++this.#turn;
+      this.#o.clock.nextTurn(() => {
+        if (turn === this.#turn && this.#immediate) this.#fire();
+      });
+    } else this.#timer = this.#o.clock.setTimeout(this.#fire, at - now - this.#slack);
   }
 
   #disarm(): void {
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#timer = undefined;
-    this.#immediate = undefined;
+    this.#immediate = false;
     this.#armedAt = Infinity;
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
-    this.#immediate = undefined;
+    this.#immediate = false;
     this.#armedAt = Infinity;
     const ctx = this.#ctx;
     if (!this.#active || ctx === undefined) return;

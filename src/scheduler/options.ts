@@ -6,7 +6,7 @@
 import os from 'node:os';
 import type { AbstractLevel } from 'abstract-level';
 import type { NodeId, Transport } from '../raft/types.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
 import { parseSize } from '../util/size.js';
 import { ValidationError } from './errors.js';
@@ -121,7 +121,7 @@ export interface ResolvedJobDefaults {
 export interface ResolvedOptions {
   readonly nodeId: string;
   readonly storage: StorageOption;
-  readonly clock: Clock;
+  readonly clock: CompleteClock;
   readonly random: () => number;
   readonly voters: readonly NodeId[];
   readonly transport: Transport | undefined;
@@ -169,13 +169,16 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
     throw invalid('clock', 'must implement now, setTimeout and clearTimeout');
   }
+  if ((clock.soon !== undefined && typeof clock.soon !== 'function') || (clock.nextTurn !== undefined && typeof clock.nextTurn !== 'function')) {
+    throw invalid('clock', 'soon and nextTurn, when present, must be functions');
+  }
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') throw invalid('random', 'must be a function returning numbers in [0, 1)');
 
   return {
     nodeId,
     storage: resolveStorage(options.storage),
-    clock,
+    clock: completeClock(clock),
     random,
     voters,
     transport,

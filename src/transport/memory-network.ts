@@ -5,7 +5,7 @@
  * clock and every coin flip the injected random, so a seeded run replays exactly.
  */
 import type { Message, NodeId, Transport } from '../raft/types.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
 import { SoonScheduler } from '../util/soon.js';
 import { ByteArena, cloneMessage } from './clone.js';
 
@@ -51,7 +51,7 @@ interface Pending {
 
 /** A process-local network; `connect(id)` hands each node its {@link Transport}. */
 export class MemoryNetwork {
-  readonly #clock: Clock;
+  readonly #clock: CompleteClock;
   readonly #random: () => number;
   readonly #endpoints = new Map<NodeId, MemoryEndpoint>();
   /** Keys `from\0to`; may use {@link ANY_NODE} on either side. */
@@ -64,7 +64,7 @@ export class MemoryNetwork {
   /** Messages due for delivery; one scheduled drain delivers them all. */
   #queue: Pending[] = [];
   /** Delivery waits for the sender's synchronous work and microtasks, not a whole turn; see {@link SoonScheduler}. */
-  readonly #soon = new SoonScheduler(() => this.#flush(), 8);
+  readonly #soon: SoonScheduler;
   #sent = 0;
   #delivered = 0;
   #dropped = 0;
@@ -72,7 +72,8 @@ export class MemoryNetwork {
 
   /** @param options - clock and random source for faults. */
   constructor(options: MemoryNetworkOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = completeClock(options.clock ?? systemClock);
+    this.#soon = new SoonScheduler(() => this.#flush(), 8, this.#clock);
     this.#random = options.random ?? Math.random;
   }
 

@@ -2,8 +2,10 @@
 export type TimerHandle = unknown;
 
 /**
- * The one place the library reads time and waits. Everything that decides takes "now" from a
- * clock passed in, so tests and the simulator drive time by hand instead of sleeping.
+ * The one place the library reads time, waits, and defers work to a later turn. Everything that
+ * decides takes "now" from a clock passed in, and everything that batches or yields asks the clock
+ * for the next turn, so tests and simulators drive time and ordering themselves instead of
+ * sleeping or relying on the event loop's order.
  */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -12,10 +14,20 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer; unknown or already-fired handles are ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Calls `fn` once the code running now and the callbacks it queued are done, before timers and
+   * I/O: what one synchronous burst queues is handled together. Default: `process.nextTick`.
+   */
+  soon?(fn: () => void): void;
+  /** Calls `fn` on the next turn of the event loop, after pending I/O. Default: `setImmediate`. */
+  nextTurn?(fn: () => void): void;
 }
 
-/** The real clock: `Date.now()` and Node's timers (unref'd so they never keep a process alive). */
-export const systemClock: Clock = {
+/** A {@link Clock} with every method present: what the library's components are handed. */
+export type CompleteClock = Required<Clock>;
+
+/** The real clock: `Date.now()`, Node's timers (unref'd so they never keep a process alive), `nextTick` and `setImmediate`. */
+export const systemClock: CompleteClock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, Math.max(0, ms));
@@ -25,4 +37,27 @@ export const systemClock: Clock = {
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
   },
+  soon(fn) {
+    process.nextTick(fn);
+  },
+  nextTurn(fn) {
+    setImmediate(fn);
+  },
 };
+
+/**
+ * `clock` itself when it has every method (so identity checks such as `clock === systemClock`
+ * keep working), else a clock that fills the missing turn methods with the system's.
+ */
+export function completeClock(clock: Clock): CompleteClock {
+  if (clock.soon !== undefined && clock.nextTurn !== undefined) return clock as CompleteClock;
+  const soon = clock.soon?.bind(clock) ?? systemClock.soon;
+  const nextTurn = clock.nextTurn?.bind(clock) ?? systemClock.nextTurn;
+  return {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+    soon,
+    nextTurn,
+  };
+}

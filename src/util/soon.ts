@@ -1,25 +1,28 @@
+import type { CompleteClock } from './clock.js';
+
 /**
- * Runs a flush "soon": as a `nextTick` (once the microtask queue is empty, so work queued by the
- * same synchronous code and its promise callbacks is batched into one flush) — but at most
- * `eagerPerTurn` times per turn of the event loop, then on `setImmediate`, so components that keep
- * feeding each other cannot starve timers and I/O.
+ * Runs a flush "soon": on the clock's `soon` (once the code that queued work and its callbacks are
+ * done, so work queued by one synchronous burst is batched into one flush) — but at most
+ * `eagerPerTurn` times per turn, then on the clock's `nextTurn`, so components that keep feeding
+ * each other cannot starve timers and I/O.
  */
 export class SoonScheduler {
   readonly #flush: () => void;
   readonly #eagerPerTurn: number;
+  readonly #clock: CompleteClock;
   #scheduled = false;
   #eager = 0;
   #turnEndScheduled = false;
 
-  /** @param flush - called once per {@link SoonScheduler.schedule} burst. */
-  constructor(flush: () => void, eagerPerTurn: number) {
+  /**
+   * @param flush - called once per {@link SoonScheduler.schedule} burst.
+   * @param eagerPerTurn - flushes per turn that may run before the turn ends.
+   * @param clock - where "soon" and "the next turn" come from.
+   */
+  constructor(flush: () => void, eagerPerTurn: number, clock: CompleteClock) {
     this.#flush = flush;
     this.#eagerPerTurn = eagerPerTurn;
-  }
-
-  /** Whether a flush is scheduled and has not run yet. */
-  get scheduled(): boolean {
-    return this.#scheduled;
+    this.#clock = clock;
   }
 
   /** Schedules one flush unless one is already scheduled. */
@@ -30,11 +33,11 @@ export class SoonScheduler {
       this.#eager++;
       if (!this.#turnEndScheduled) {
         this.#turnEndScheduled = true;
-        setImmediate(this.#endTurn);
+        this.#clock.nextTurn(this.#endTurn);
       }
-      process.nextTick(this.#run);
+      this.#clock.soon(this.#run);
     } else {
-      setImmediate(this.#run);
+      this.#clock.nextTurn(this.#run);
     }
   }
 

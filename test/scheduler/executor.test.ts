@@ -15,6 +15,12 @@ function job(over: Partial<Job> = {}): Job {
   };
 }
 
+/** A job with a webhook target and no handler. */
+function webhookJob(over: Partial<Job>): Job {
+  const { handler: _handler, ...rest } = job(over);
+  return rest;
+}
+
 function execution(attempt = 1, jobId = 'j1'): Execution {
   return {
     id: `${jobId}@0#${attempt}`, jobId, scheduledAt: 0, attempt, idempotencyKey: `${jobId}@0`,
@@ -175,7 +181,7 @@ describe('Executor', () => {
     ];
     const requests: WebhookRequest[] = [];
     const { executor, applied, clock, pipe } = setup({ deliver: async (r) => { requests.push(r); return results.shift()!; } });
-    for (let i = 0; i < 3; i++) executor.start(execution(1, `w${i}`), job({ id: `w${i}`, handler: undefined, webhook: 'http://x/', payload: 7 }));
+    for (let i = 0; i < 3; i++) executor.start(execution(1, `w${i}`), webhookJob({ id: `w${i}`, webhook: 'http://x/', payload: 7 }));
     await clock.advance(0);
     await pipe.whenIdle();
     assert.deepEqual(finishes(applied).map((f) => [f.status, f.errorType, f.httpStatus]), [

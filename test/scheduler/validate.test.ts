@@ -191,7 +191,7 @@ describe('normalizeJobSpec: webhooks', () => {
 
   test('private targets pass when allowPrivateWebhooks is true or not given', () => {
     for (const allowPrivateWebhooks of [true, undefined]) {
-      const def = normalizeJobSpec({ at: LATER, webhook: 'http://127.0.0.1:9000/hook' }, { ...ctx, allowPrivateWebhooks });
+      const def = normalizeJobSpec({ at: LATER, webhook: 'http://127.0.0.1:9000/hook' }, allowPrivateWebhooks === undefined ? ctx : { ...ctx, allowPrivateWebhooks });
       assert.equal(def.webhook, 'http://127.0.0.1:9000/hook');
     }
   });
