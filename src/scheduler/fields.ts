@@ -60,7 +60,8 @@ export function stringField(value: unknown, field: string): string {
 export function oneOfField<T extends string>(value: unknown, field: string, fallback: T, allowed: readonly T[]): T {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new ValidationError('INVALID_FIELD', field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${shown(value)}`);
+  const listed = allowed.map((a) => JSON.stringify(a)).join(', ');
+  throw new ValidationError('INVALID_FIELD', field, `must be one of ${listed}, got ${shown(value)}`);
 }
 
 /**

@@ -21,7 +21,9 @@ export function maxAttemptsField(value: unknown, field: string, fallback: number
 export function timeoutField(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   const ms = wholeDurationField(value, field, fallback);
-  if (ms <= 0 || ms > MAX_TIMEOUT_MS) throw new ValidationError('INVALID_DURATION', field, `must be more than 0 and at most 24h, got ${ms}ms`);
+  if (ms <= 0 || ms > MAX_TIMEOUT_MS) {
+    throw new ValidationError('INVALID_DURATION', field, `must be more than 0 and at most 24h, got ${ms}ms`);
+  }
   return ms;
 }
 
@@ -53,7 +55,9 @@ export function catchUpField(value: unknown, field: string, fallback: CatchUpPol
  * @throws {@link ValidationError} naming the part (`backoff.factor`, ...).
  */
 export function backoffField(value: unknown, field: string, fallback: BackoffOptions, maxFollowsInitial = false): BackoffOptions {
-  if (value === undefined) return { initialMs: fallback.initialMs, factor: fallback.factor, maxMs: fallback.maxMs, jitter: fallback.jitter };
+  if (value === undefined) {
+    return { initialMs: fallback.initialMs, factor: fallback.factor, maxMs: fallback.maxMs, jitter: fallback.jitter };
+  }
   const given = plainObjectField(value, field);
   for (const key of Object.keys(given)) {
     if (!BACKOFF_KEYS.includes(key)) {

@@ -47,7 +47,10 @@ export interface JobDefaults {
 /** Default backoff: 1s, ×2 per attempt, capped at 5m, up to 20% jitter. */
 export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ initialMs: 1_000, factor: 2, maxMs: 300_000, jitter: 0.2 });
 
-/** The defaults of the original service: 3 attempts, exponential backoff from 1 s, 5 min timeout, skip overlaps, fire missed occurrences once. */
+/**
+ * The defaults of the original service: 3 attempts, exponential backoff from 1 s, 5 min timeout,
+ * skip overlaps, fire missed occurrences once, a 1 h `fire-all` window.
+ */
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = Object.freeze({
   maxAttempts: 3,
   backoff: DEFAULT_BACKOFF,

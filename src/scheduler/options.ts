@@ -193,7 +193,7 @@ function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {
   if (typeof storage !== 'object' || storage === null) throw invalid('storage', "must be 'memory', { path } or { level }");
   if ('path' in storage) {
     if (typeof storage.path !== 'string' || storage.path.length === 0) throw invalid('storage.path', 'must be a non-empty directory path');
-    if (storage.sync !== undefined && typeof storage.sync !== 'boolean') throw invalid('storage.sync', 'must be a boolean');
+    booleanField(storage.sync, 'storage.sync', true);
     return storage;
   }
   if ('level' in storage) {

@@ -17,7 +17,15 @@ export const EXECUTION_STATUSES = ['in_progress', 'completed', 'failed', 'timeou
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** Every reason an attempt can fail for (see {@link ExecutionErrorType}). */
-export const EXECUTION_ERROR_TYPES = ['timeout', 'connection_error', 'dns_error', 'http_error', 'handler_error', 'cancelled', 'unknown'] as const;
+export const EXECUTION_ERROR_TYPES = [
+  'timeout',
+  'connection_error',
+  'dns_error',
+  'http_error',
+  'handler_error',
+  'cancelled',
+  'unknown',
+] as const;
 
 /** Why an attempt failed (the HTTP contract's `error_type`). */
 export type ExecutionErrorType = (typeof EXECUTION_ERROR_TYPES)[number];

@@ -58,31 +58,6 @@ export function parseDuration(value: number | string): number {
   return ms;
 }
 
-/**
- * Formats milliseconds the way {@link parseDuration} reads them, largest units first
- * (`5400000` → `'1h30m'`, `500` → `'500ms'`, `0` → `'0ms'`), for messages and logs.
- *
- * @param ms - A duration in milliseconds; fractions of a millisecond are kept on the `ms` part.
- * @returns A compact human-readable duration (`'-'`-prefixed when negative, `'Infinity'` or `'NaN'` as such).
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms === 0) return '0ms';
-  let rest = ms;
-  let out = '';
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    const size = UNIT_MS[unit] as number;
-    if (rest >= size) {
-      const n = Math.floor(rest / size);
-      out += `${n}${unit}`;
-      rest -= n * size;
-    }
-  }
-  if (rest > 0) out += `${Number(rest.toFixed(3))}ms`;
-  return out;
-}
-
 function invalid(value: string): RangeError {
   return new RangeError(
     `invalid duration ${JSON.stringify(value.length > MAX_LENGTH ? `${value.slice(0, MAX_LENGTH)}…` : value)}: use a number of milliseconds or units ms, s, m, h, d (e.g. "500ms", "30s", "1h30m", "30d")`,

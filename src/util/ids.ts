@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe } from './describe.js';
 
 /** Longest accepted job id. */
-export const MAX_JOB_ID_LENGTH = 200;
+const MAX_JOB_ID_LENGTH = 200;
 
 /**
  * `@` and `#` are left out on purpose: execution ids are `${jobId}@${scheduledAt}#${attempt}`,

@@ -69,20 +69,3 @@ export function parseSize(value: number | string): number {
   }
   return bytes;
 }
-
-/**
- * Formats bytes with the largest binary unit that keeps at least 1 (`1610612736` → `'1.5GB'`),
- * two decimals at most, for messages and logs.
- *
- * @param bytes - A byte count.
- * @returns A string {@link parseSize} reads back to the same value when the rounding is exact.
- */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes)) return String(bytes);
-  const sign = bytes < 0 ? '-' : '';
-  const abs = Math.abs(bytes);
-  for (const [unit, size] of [['TB', KIB ** 4], ['GB', KIB ** 3], ['MB', KIB ** 2], ['KB', KIB]] as const) {
-    if (abs >= size) return `${sign}${Number((abs / size).toFixed(2))}${unit}`;
-  }
-  return `${sign}${abs}B`;
-}

@@ -76,8 +76,9 @@ describe('options', () => {
       () => resolveOptions({ executionTimeout: '25h' }),
       (err: unknown) => err instanceof ValidationError && err.code === 'INVALID_DURATION' && err.field === 'executionTimeout',
     );
-    await assert.rejects(createScheduler({ maxAttempts: 101 }), (err: unknown) => err instanceof ValidationError && err.field === 'maxAttempts');
-    await assert.rejects(createScheduler({ executionTimeout: 25 * 3_600_000 }), (err: unknown) => err instanceof ValidationError && err.field === 'executionTimeout');
+    const names = (field: string) => (err: unknown) => err instanceof ValidationError && err.field === field;
+    await assert.rejects(createScheduler({ maxAttempts: 101 }), names('maxAttempts'));
+    await assert.rejects(createScheduler({ executionTimeout: 25 * 3_600_000 }), names('executionTimeout'));
   });
 
   test('a job created with the largest defaults can be updated without sending those fields', () => {

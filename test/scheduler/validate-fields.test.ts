@@ -39,7 +39,8 @@ describe('field checkers', () => {
     assert.match(refused(() => integerField(0, 'maxJobs', 1, 1), 'INVALID_FIELD', 'maxJobs').message, /≥ 1, got 0/);
     refused(() => numberField(Number.NaN, 'backoff.factor', 1, 1), 'INVALID_FIELD', 'backoff.factor');
     refused(() => booleanField('yes', 'keepAlive', false), 'INVALID_FIELD', 'keepAlive');
-    assert.match(refused(() => oneOfField('x', 'overlap', 'a', ['a', 'b']), 'INVALID_FIELD', 'overlap').message, /one of "a", "b", got "x"/);
+    const overlap = refused(() => oneOfField('x', 'overlap', 'a', ['a', 'b']), 'INVALID_FIELD', 'overlap');
+    assert.match(overlap.message, /one of "a", "b", got "x"/);
     refused(() => plainObjectField([], 'backoff'), 'INVALID_FIELD', 'backoff');
     refused(() => jobIdField('a@b', 'jobs.3.id'), 'INVALID_FIELD', 'jobs.3.id');
     refused(() => wholeDurationField(2.5, 'catchUpWindow', 0), 'INVALID_DURATION', 'catchUpWindow');
@@ -48,7 +49,8 @@ describe('field checkers', () => {
 
   test("the util parsers' plain errors become INVALID_DURATION / INVALID_SIZE with their message", () => {
     const d = refused(() => durationField('soon', 'backoff.maxMs', 0, 0), 'INVALID_DURATION', 'backoff.maxMs');
-    assert.equal(d.message, 'backoff.maxMs: invalid duration "soon": use a number of milliseconds or units ms, s, m, h, d (e.g. "500ms", "30s", "1h30m", "30d")');
+    const how = 'use a number of milliseconds or units ms, s, m, h, d (e.g. "500ms", "30s", "1h30m", "30d")';
+    assert.equal(d.message, `backoff.maxMs: invalid duration "soon": ${how}`);
     refused(() => durationField(null, 'timeout', 0, 0), 'INVALID_DURATION', 'timeout');
     refused(() => wholeDurationField(-1, 'timeout', 0), 'INVALID_DURATION', 'timeout');
     const s = refused(() => sizeField('lots', 'maxMemory'), 'INVALID_SIZE', 'maxMemory');

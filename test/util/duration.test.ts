@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, parseDuration } from '../../src/util/duration.js';
+import { parseDuration } from '../../src/util/duration.js';
 
 /** util/ imports nothing of the project: refusals are plain errors, named by the scheduler's field checker. */
 function rejects(value: unknown): Error {
@@ -56,20 +56,5 @@ describe('parseDuration', () => {
 
   test('rejects durations beyond safe integers', () => {
     rejects('99999999999999999999d');
-  });
-});
-
-describe('formatDuration', () => {
-  test('largest units first, round-trips through parseDuration', () => {
-    assert.equal(formatDuration(5_400_000), '1h30m');
-    assert.equal(formatDuration(500), '500ms');
-    assert.equal(formatDuration(0), '0ms');
-    assert.equal(formatDuration(90_061_001), '1d1h1m1s1ms');
-    assert.equal(formatDuration(-30_000), '-30s');
-    assert.equal(formatDuration(1.5), '1.5ms');
-    assert.equal(formatDuration(Number.POSITIVE_INFINITY), 'Infinity');
-    for (const ms of [1, 999, 1000, 61_000, 3_600_000, 86_400_000, 123_456_789]) {
-      assert.equal(parseDuration(formatDuration(ms)), ms);
-    }
   });
 });
