@@ -10,7 +10,7 @@ import { ValidationError } from './errors.js';
 import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
 import { parseTime } from './validate-time.js';
 import { checkPayload } from './validate-payload.js';
-import { clip, jobIdField, plainObjectField } from './fields.js';
+import { clip, jobIdField, plainObjectField, stringField } from './fields.js';
 import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
 import { MAX_HANDLER_LENGTH, MAX_URL_LENGTH, type JobDefaults } from './limits.js';
 import { describe } from '../util/describe.js';
@@ -242,16 +242,16 @@ function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partia
 }
 
 function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial<JobDefinition>, 'handler' | 'webhook'> {
-  const handler = spec['handler'];
+  const handlerRaw = spec['handler'];
   const webhook = spec['webhook'];
-  if (handler !== undefined && webhook !== undefined) {
+  if (handlerRaw !== undefined && webhook !== undefined) {
     throw new ValidationError('CONFLICTING_FIELDS', 'webhook', 'a job has either a handler or a webhook, not both');
   }
-  if (handler === undefined && webhook === undefined) {
+  if (handlerRaw === undefined && webhook === undefined) {
     throw new ValidationError('MISSING_FIELD', 'handler', 'either handler (a registered handler name) or webhook (an http(s) URL) is required');
   }
-  if (handler !== undefined) {
-    if (typeof handler !== 'string') throw new ValidationError('INVALID_FIELD', 'handler', `must be a string, got ${describe(handler)}`);
+  if (handlerRaw !== undefined) {
+    const handler = stringField(handlerRaw, 'handler');
     if (handler.length === 0 || handler.length > MAX_HANDLER_LENGTH) {
       throw new ValidationError('INVALID_FIELD', 'handler', `must be 1-${MAX_HANDLER_LENGTH} characters long`);
     }
