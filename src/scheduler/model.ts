@@ -2,7 +2,7 @@
  * The public data model: what users pass in (`JobSpec`) and what they read back (`Job`,
  * `Execution`, `JobStatusInfo`). Times are epoch milliseconds.
  */
-import type { CatchUpPolicy, ExecutionErrorType, ExecutionStatus, JobStatus, OverlapPolicy, SkipReason } from './vocabulary.js';
+import type { CatchUpPolicy, ExecutionErrorType, ExecutionStatus, JobKind, JobStatus, OverlapPolicy, SkipReason } from './vocabulary.js';
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -12,6 +12,7 @@ export {
   type CatchUpPolicy,
   type ExecutionErrorType,
   type ExecutionStatus,
+  type JobKind,
   type JobStatus,
   type OverlapPolicy,
   type SkipReason,
@@ -77,7 +78,7 @@ export type JobSpec = OneShotJobSpec | CronJobSpec;
 /** A job as stored and returned. Optional fields are absent, never `undefined`-valued in JSON. */
 export interface Job {
   readonly id: string;
-  readonly kind: 'once' | 'cron';
+  readonly kind: JobKind;
   /** One-shot: the scheduled time. */
   readonly at?: number;
   readonly cron?: string;

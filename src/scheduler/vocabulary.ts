@@ -4,6 +4,18 @@
  * sanity check all read the same list, so adding a value cannot leave one of them behind.
  */
 
+/** Every kind of job: one-shot (`at`) and recurring (`cron`). */
+export const JOB_KINDS = ['once', 'cron'] as const;
+
+/** Whether a job runs once at an absolute time or on a cron schedule. */
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Every capacity a scheduling call can exceed (see {@link CapacityLimitType}). */
+export const CAPACITY_LIMIT_TYPES = ['job_count', 'memory'] as const;
+
+/** Which capacity limit a refused scheduling call would exceed: the job count or the memory estimate. */
+export type CapacityLimitType = (typeof CAPACITY_LIMIT_TYPES)[number];
+
 /** Every job status, in lifecycle order (see {@link JobStatus}). */
 export const JOB_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'timeout'] as const;
 
