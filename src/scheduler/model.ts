@@ -2,34 +2,21 @@
  * The public data model: what users pass in (`JobSpec`) and what they read back (`Job`,
  * `Execution`, `JobStatusInfo`). Times are epoch milliseconds.
  */
+import type { CatchUpPolicy, ExecutionErrorType, ExecutionStatus, JobKind, JobStatus, OverlapPolicy, SkipReason } from './vocabulary.js';
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** Lifecycle of a job's latest occurrence. */
-export type JobStatus = 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled' | 'timeout';
-
-/** Every {@link JobStatus}, for validation and listing. */
-export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'timeout'];
-
-/** Outcome of one attempt. */
-export type ExecutionStatus = 'in_progress' | 'completed' | 'failed' | 'timeout' | 'cancelled';
-
-/** Why an attempt failed (the HTTP contract's `error_type`). */
-export type ExecutionErrorType =
-  | 'timeout'
-  | 'connection_error'
-  | 'dns_error'
-  | 'http_error'
-  | 'handler_error'
-  | 'cancelled'
-  | 'unknown';
-
-/** What happens to a cron occurrence that falls due while the previous one still runs. */
-export type OverlapPolicy = 'skip' | 'allow' | 'queue-one';
-
-/** What happens to cron occurrences missed while no node could fire them. */
-export type CatchUpPolicy = 'fire-once' | 'fire-all' | 'skip';
+export {
+  JOB_STATUSES,
+  type CatchUpPolicy,
+  type ExecutionErrorType,
+  type ExecutionStatus,
+  type JobKind,
+  type JobStatus,
+  type OverlapPolicy,
+  type SkipReason,
+} from './vocabulary.js';
 
 /** Exponential backoff between attempts of one occurrence: `min(maxMs, initialMs * factor^(attempt-1))`, then jittered. */
 export interface BackoffOptions {
@@ -91,7 +78,7 @@ export type JobSpec = OneShotJobSpec | CronJobSpec;
 /** A job as stored and returned. Optional fields are absent, never `undefined`-valued in JSON. */
 export interface Job {
   readonly id: string;
-  readonly kind: 'once' | 'cron';
+  readonly kind: JobKind;
   /** One-shot: the scheduled time. */
   readonly at?: number;
   readonly cron?: string;
@@ -172,5 +159,5 @@ export interface SkippedOccurrence {
   readonly scheduledAt: number;
   readonly recordedAt: number;
   /** `overlap`: the previous occurrence still ran; `catch-up`: missed and the policy skipped it; `missed`: missed (counted, possibly run once for several). */
-  readonly reason: 'overlap' | 'catch-up' | 'missed';
+  readonly reason: SkipReason;
 }

@@ -7,10 +7,14 @@ import os from 'node:os';
 import type { AbstractLevel } from 'abstract-level';
 import type { NodeId, Transport } from '../raft/types.js';
 import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
-import { parseDuration } from '../util/duration.js';
-import { parseSize } from '../util/size.js';
 import { ValidationError } from './errors.js';
-import type { BackoffOptions, CatchUpPolicy, OverlapPolicy } from './model.js';
+import { booleanField, durationField, integerField, numberField, plainObjectField, sizeField, stringField } from './fields.js';
+import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
+import { DEFAULT_BACKOFF, DEFAULT_JOB_DEFAULTS, type JobDefaults } from './limits.js';
+import type { BackoffOptions } from './model.js';
+import type { CatchUpPolicy, OverlapPolicy } from './vocabulary.js';
+
+export { DEFAULT_BACKOFF } from './limits.js';
 
 /** A duration: milliseconds, or a string such as `"500ms"`, `"30s"`, `"5m"`, `"720h"`, `"30d"`. */
 export type DurationInput = number | string;
@@ -107,16 +111,6 @@ export interface SchedulerOptions {
   readonly keepAlive?: boolean;
 }
 
-/** Job defaults that options supply and job specs may override. */
-export interface ResolvedJobDefaults {
-  readonly maxAttempts: number;
-  readonly backoff: BackoffOptions;
-  readonly timeoutMs: number;
-  readonly overlap: OverlapPolicy;
-  readonly catchUp: CatchUpPolicy;
-  readonly catchUpWindowMs: number;
-}
-
 /** {@link SchedulerOptions} with every default applied and every duration in milliseconds. */
 export interface ResolvedOptions {
   readonly nodeId: string;
@@ -125,7 +119,8 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly voters: readonly NodeId[];
   readonly transport: Transport | undefined;
-  readonly jobDefaults: ResolvedJobDefaults;
+  /** What a job gets for each field it does not set; every value is one a job could carry. */
+  readonly jobDefaults: JobDefaults;
   readonly inProgressTimeoutMs: number;
   readonly missedThresholdMs: number;
   readonly historyRetentionMs: number;
@@ -142,12 +137,7 @@ export interface ResolvedOptions {
   readonly keepAlive: boolean;
 }
 
-const OVERLAP: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
-const CATCH_UP: readonly CatchUpPolicy[] = ['fire-once', 'fire-all', 'skip'];
 const NODE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
-
-/** Default backoff: 1s, ×2 per attempt, capped at 5m, up to 20% jitter. */
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0.2 };
 
 /** Validates `options` and applies defaults. Throws {@link ValidationError} naming the bad option. */
 export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
@@ -182,26 +172,19 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     random,
     voters,
     transport,
-    jobDefaults: {
-      maxAttempts: integer(options.maxAttempts, 'maxAttempts', 3, 1, 1000),
-      backoff: resolveBackoff(options.backoff),
-      timeoutMs: duration(options.executionTimeout, 'executionTimeout', 300_000, 1),
-      overlap: oneOf(options.overlap, 'overlap', OVERLAP, 'skip'),
-      catchUp: oneOf(options.catchUp, 'catchUp', CATCH_UP, 'fire-once'),
-      catchUpWindowMs: duration(options.catchUpWindow, 'catchUpWindow', 3_600_000, 0),
-    },
-    inProgressTimeoutMs: duration(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1),
-    missedThresholdMs: duration(options.missedThreshold, 'missedThreshold', 1000, 0),
-    historyRetentionMs: duration(options.historyRetention, 'historyRetention', 30 * 86_400_000, 1),
-    historyLimit: integer(options.historyLimit, 'historyLimit', 1000, 1, Number.MAX_SAFE_INTEGER),
-    pruneIntervalMs: duration(options.pruneInterval, 'pruneInterval', 3_600_000, 1000),
-    maxJobs: integer(options.maxJobs, 'maxJobs', 100_000, 1, Number.MAX_SAFE_INTEGER),
+    jobDefaults: resolveJobDefaults(options),
+    inProgressTimeoutMs: durationField(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1),
+    missedThresholdMs: durationField(options.missedThreshold, 'missedThreshold', 1000, 0),
+    historyRetentionMs: durationField(options.historyRetention, 'historyRetention', 30 * 86_400_000, 1),
+    historyLimit: integerField(options.historyLimit, 'historyLimit', 1000, 1),
+    pruneIntervalMs: durationField(options.pruneInterval, 'pruneInterval', 3_600_000, 1000),
+    maxJobs: integerField(options.maxJobs, 'maxJobs', 100_000, 1),
     maxMemoryBytes: resolveMemory(options.maxMemory, options.maxMemoryPercent),
-    slotGapMs: duration(options.slotGap, 'slotGap', 60_000, 1),
+    slotGapMs: durationField(options.slotGap, 'slotGap', 60_000, 1),
     ...resolveWebhook(options.webhook),
-    concurrency: options.concurrency === undefined ? Infinity : integer(options.concurrency, 'concurrency', 0, 1, Number.MAX_SAFE_INTEGER),
-    closeGraceMs: duration(options.closeGrace, 'closeGrace', 5000, 0),
-    keepAlive: bool(options.keepAlive, 'keepAlive', clock === systemClock),
+    concurrency: integerField(options.concurrency, 'concurrency', Infinity, 1),
+    closeGraceMs: durationField(options.closeGrace, 'closeGrace', 5000, 0),
+    keepAlive: booleanField(options.keepAlive, 'keepAlive', clock === systemClock),
   };
 }
 
@@ -210,7 +193,7 @@ function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {
   if (typeof storage !== 'object' || storage === null) throw invalid('storage', "must be 'memory', { path } or { level }");
   if ('path' in storage) {
     if (typeof storage.path !== 'string' || storage.path.length === 0) throw invalid('storage.path', 'must be a non-empty directory path');
-    if (storage.sync !== undefined && typeof storage.sync !== 'boolean') throw invalid('storage.sync', 'must be a boolean');
+    booleanField(storage.sync, 'storage.sync', true);
     return storage;
   }
   if ('level' in storage) {
@@ -223,75 +206,44 @@ function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {
   throw invalid('storage', "must be 'memory', { path } or { level }");
 }
 
-function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
-  if (backoff === undefined) return DEFAULT_BACKOFF;
-  if (typeof backoff !== 'object' || backoff === null) throw invalid('backoff', 'must be an object');
-  const initialMs = finite(backoff.initialMs, 'backoff.initialMs', DEFAULT_BACKOFF.initialMs, 0);
-  const result: BackoffOptions = {
-    initialMs,
-    factor: finite(backoff.factor, 'backoff.factor', DEFAULT_BACKOFF.factor, 1),
-    maxMs: finite(backoff.maxMs, 'backoff.maxMs', Math.max(DEFAULT_BACKOFF.maxMs, initialMs), 0),
-    jitter: finite(backoff.jitter, 'backoff.jitter', DEFAULT_BACKOFF.jitter, 0),
+/**
+ * The job defaults, each checked by the job field's own checker (with the option's name), so a
+ * default is a value a job could carry: `maxAttempts` ≤ 100 and `executionTimeout` ≤ 24h as for a
+ * job, and `update()` of a job that took defaults never fails on a field the caller did not send.
+ */
+function resolveJobDefaults(options: SchedulerOptions): JobDefaults {
+  const d = DEFAULT_JOB_DEFAULTS;
+  return {
+    maxAttempts: maxAttemptsField(options.maxAttempts, 'maxAttempts', d.maxAttempts),
+    // An `initialMs` above the default cap raises the cap rather than being refused.
+    backoff: options.backoff === undefined ? DEFAULT_BACKOFF : backoffField(options.backoff, 'backoff', DEFAULT_BACKOFF, true),
+    timeoutMs: timeoutField(options.executionTimeout, 'executionTimeout', d.timeoutMs),
+    overlap: overlapField(options.overlap, 'overlap', d.overlap),
+    catchUp: catchUpField(options.catchUp, 'catchUp', d.catchUp),
+    catchUpWindowMs: catchUpWindowField(options.catchUpWindow, 'catchUpWindow', d.catchUpWindowMs),
   };
-  if (result.jitter > 1) throw invalid('backoff.jitter', 'must be between 0 and 1');
-  if (result.maxMs < result.initialMs) throw invalid('backoff.maxMs', 'must not be less than backoff.initialMs');
-  return result;
 }
 
 function resolveMemory(maxMemory: number | string | undefined, percent: number | undefined): number {
   if (maxMemory !== undefined) {
-    const bytes = parseSize(maxMemory, 'maxMemory');
+    const bytes = sizeField(maxMemory, 'maxMemory');
     if (!(bytes > 0)) throw invalid('maxMemory', 'must be positive');
     return bytes;
   }
-  const p = finite(percent, 'maxMemoryPercent', 50, 0);
+  const p = numberField(percent, 'maxMemoryPercent', 50, 0);
   if (p <= 0 || p > 100) throw invalid('maxMemoryPercent', 'must be in (0, 100]');
   return Math.floor((os.totalmem() * p) / 100);
 }
 
 function resolveWebhook(webhook: WebhookOptions | undefined): Pick<ResolvedOptions, 'webhookSecret' | 'webhookAllowPrivate' | 'webhookTimeoutMs'> {
   if (webhook === undefined) return { webhookSecret: undefined, webhookAllowPrivate: true, webhookTimeoutMs: undefined };
-  if (typeof webhook !== 'object' || webhook === null) throw invalid('webhook', 'must be an object');
-  if (webhook.secret !== undefined && typeof webhook.secret !== 'string') throw invalid('webhook.secret', 'must be a string');
-  if (webhook.allowPrivate !== undefined && typeof webhook.allowPrivate !== 'boolean') throw invalid('webhook.allowPrivate', 'must be a boolean');
+  const given = plainObjectField(webhook, 'webhook');
+  const secret = given['secret'] === undefined ? undefined : stringField(given['secret'], 'webhook.secret');
   return {
-    webhookSecret: webhook.secret === '' ? undefined : webhook.secret,
-    webhookAllowPrivate: webhook.allowPrivate ?? true,
-    webhookTimeoutMs: webhook.timeout === undefined ? undefined : duration(webhook.timeout, 'webhook.timeout', 0, 1),
+    webhookSecret: secret === '' ? undefined : secret,
+    webhookAllowPrivate: booleanField(given['allowPrivate'], 'webhook.allowPrivate', true),
+    webhookTimeoutMs: given['timeout'] === undefined ? undefined : durationField(given['timeout'], 'webhook.timeout', 0, 1),
   };
-}
-
-function duration(value: DurationInput | undefined, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value, field);
-  if (ms < min) throw new ValidationError('INVALID_DURATION', field, `must be at least ${min}ms`);
-  return ms;
-}
-
-function integer(value: number | undefined, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(field, max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer in [${min}, ${max}]`);
-  }
-  return value;
-}
-
-function finite(value: number | undefined, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw invalid(field, `must be a number ≥ ${min}`);
-  return value;
-}
-
-function bool(value: boolean | undefined, field: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw invalid(field, 'must be a boolean');
-  return value;
-}
-
-function oneOf<T extends string>(value: T | undefined, field: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value)) throw invalid(field, `must be one of ${allowed.join(', ')}`);
-  return value;
 }
 
 function invalid(field: string, message: string): ValidationError {

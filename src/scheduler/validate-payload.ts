@@ -5,12 +5,7 @@
  */
 import type { JsonValue } from './model.js';
 import { ValidationError } from './errors.js';
-
-/** Largest accepted payload, in bytes of UTF-8 JSON (1 MB, binary as everywhere in this project). */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-
-/** Deeper nesting is refused: nobody needs it, and recursion on hostile input must stay bounded. */
-export const MAX_PAYLOAD_DEPTH = 64;
+import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './limits.js';
 
 /**
  * Checks a payload and returns a detached copy of it.

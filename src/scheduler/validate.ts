@@ -5,45 +5,17 @@
  * so `undefined`-valued keys must never reach it). Every refusal is a `ValidationError` whose
  * `field` names the offending field.
  */
-import type { BackoffOptions, CatchUpPolicy, OverlapPolicy } from './model.js';
 import type { JobDefinition } from './state/commands.js';
 import { ValidationError } from './errors.js';
 import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
 import { parseTime } from './validate-time.js';
 import { checkPayload } from './validate-payload.js';
-import { parseDuration } from '../util/duration.js';
+import { clip, jobIdField, plainObjectField, stringField } from './fields.js';
+import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
+import { MAX_HANDLER_LENGTH, MAX_URL_LENGTH, type JobDefaults } from './limits.js';
 import { describe } from '../util/describe.js';
-import { validateJobId } from '../util/ids.js';
 import { isPrivateAddress } from '../util/ip.js';
-
-export { parseTime } from './validate-time.js';
-export { checkPayload, MAX_PAYLOAD_BYTES } from './validate-payload.js';
-
-/** What a job gets for each option it does not set (the scheduler's configuration). */
-export interface JobDefaults {
-  /** Attempts per occurrence, first included. */
-  readonly maxAttempts: number;
-  /** Backoff between attempts. */
-  readonly backoff: BackoffOptions;
-  /** Per-attempt timeout (ms). */
-  readonly timeoutMs: number;
-  /** Cron overlap policy. */
-  readonly overlap: OverlapPolicy;
-  /** Cron catch-up policy. */
-  readonly catchUp: CatchUpPolicy;
-  /** Window of the `fire-all` catch-up (ms). */
-  readonly catchUpWindowMs: number;
-}
-
-/** The defaults of the original service: 3 attempts, exponential backoff from 1 s, 5 min timeout, skip overlaps, fire missed occurrences once. */
-export const DEFAULT_JOB_DEFAULTS: JobDefaults = Object.freeze({
-  maxAttempts: 3,
-  backoff: Object.freeze({ initialMs: 1_000, factor: 2, maxMs: 300_000, jitter: 0.2 }),
-  timeoutMs: 300_000,
-  overlap: 'skip',
-  catchUp: 'fire-once',
-  catchUpWindowMs: 3_600_000,
-});
+import type { Mutable } from '../util/types.js';
 
 /** What {@link normalizeJobSpec} and {@link mergeJobUpdate} need besides the spec. */
 export interface NormalizeContext {
@@ -59,16 +31,6 @@ export interface NormalizeContext {
   readonly allowPrivateWebhooks?: boolean;
 }
 
-/** Most attempts a job may ask for. */
-export const MAX_ATTEMPTS_LIMIT = 100;
-/** Longest per-attempt timeout (24 h). */
-export const MAX_TIMEOUT_MS = 86_400_000;
-const MAX_HANDLER_LENGTH = 200;
-const MAX_URL_LENGTH = 2_048;
-
-const OVERLAP: readonly OverlapPolicy[] = ['skip', 'allow', 'queue-one'];
-const CATCH_UP: readonly CatchUpPolicy[] = ['fire-once', 'fire-all', 'skip'];
-const BACKOFF_KEYS: readonly string[] = ['initialMs', 'factor', 'maxMs', 'jitter'];
 const COMMON_KEYS = ['id', 'handler', 'webhook', 'payload', 'maxAttempts', 'backoff', 'timeout'] as const;
 const CRON_ONLY_KEYS = ['timezone', 'startAt', 'endAt', 'overlap', 'catchUp', 'catchUpWindow'] as const;
 const SPEC_KEYS: readonly string[] = [...COMMON_KEYS, 'at', 'cron', ...CRON_ONLY_KEYS];
@@ -103,7 +65,6 @@ interface Checks {
 }
 
 type Spec = Readonly<Record<string, unknown>>;
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * Validates a job spec and resolves it into a {@link JobDefinition}.
@@ -122,7 +83,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * @throws {@link ValidationError} naming the offending field; nothing else.
  */
 export function normalizeJobSpec(spec: unknown, ctx: NormalizeContext): JobDefinition {
-  return guard(() => normalize(plainObject(spec, 'spec'), ctx, ctx.id, { times: true, handler: true }));
+  return guard(() => normalize(plainObjectField(spec, 'spec'), ctx, ctx.id, { times: true, handler: true }));
 }
 
 /**
@@ -145,7 +106,7 @@ export function normalizeJobSpec(spec: unknown, ctx: NormalizeContext): JobDefin
  */
 export function mergeJobUpdate(current: JobDefinition, patch: unknown, ctx: NormalizeContext): JobDefinition {
   return guard(() => {
-    const p = plainObject(patch, 'patch');
+    const p = plainObjectField(patch, 'patch');
     checkKeys(p);
     if (p['id'] !== undefined && p['id'] !== current.id) {
       throw new ValidationError('INVALID_FIELD', 'id', `cannot be changed (the job is ${JSON.stringify(current.id)})`);
@@ -164,7 +125,7 @@ export function mergeJobUpdate(current: JobDefinition, patch: unknown, ctx: Norm
       if (value === null && (key === 'startAt' || key === 'endAt')) {
         delete merged[key];
       } else if (key === 'backoff') {
-        merged['backoff'] = { ...current.backoff, ...plainObject(value, 'backoff') };
+        merged['backoff'] = { ...current.backoff, ...plainObjectField(value, 'backoff') };
       } else {
         merged[key] = value;
       }
@@ -201,8 +162,7 @@ function copyCurrent(current: JobDefinition, out: Record<string, unknown>): void
 
 function normalize(spec: Spec, ctx: NormalizeContext, fallbackId: string, checks: Checks): JobDefinition {
   checkKeys(spec);
-  const id = spec['id'] === undefined ? fallbackId : spec['id'];
-  validateJobId(id, 'id');
+  const id = jobIdField(spec['id'] === undefined ? fallbackId : spec['id'], 'id');
 
   const at = spec['at'];
   const cron = spec['cron'];
@@ -231,12 +191,13 @@ function normalize(spec: Spec, ctx: NormalizeContext, fallbackId: string, checks
   Object.assign(out, target(spec, ctx, checks));
   const payload = spec['payload'];
   if (payload !== undefined) out.payload = checkPayload(payload, 'payload');
-  out.maxAttempts = maxAttempts(spec['maxAttempts'], ctx.defaults.maxAttempts);
-  out.backoff = backoff(spec['backoff'], ctx.defaults.backoff);
-  out.timeoutMs = timeout(spec['timeout'], ctx.defaults.timeoutMs);
-  out.overlap = oneOf(spec['overlap'], OVERLAP, 'overlap') ?? ctx.defaults.overlap;
-  out.catchUp = oneOf(spec['catchUp'], CATCH_UP, 'catchUp') ?? ctx.defaults.catchUp;
-  out.catchUpWindowMs = spec['catchUpWindow'] === undefined ? ctx.defaults.catchUpWindowMs : duration(spec['catchUpWindow'], 'catchUpWindow');
+  const d = ctx.defaults;
+  out.maxAttempts = maxAttemptsField(spec['maxAttempts'], 'maxAttempts', d.maxAttempts);
+  out.backoff = backoffField(spec['backoff'], 'backoff', d.backoff);
+  out.timeoutMs = timeoutField(spec['timeout'], 'timeout', d.timeoutMs);
+  out.overlap = overlapField(spec['overlap'], 'overlap', d.overlap);
+  out.catchUp = catchUpField(spec['catchUp'], 'catchUp', d.catchUp);
+  out.catchUpWindowMs = catchUpWindowField(spec['catchUpWindow'], 'catchUpWindow', d.catchUpWindowMs);
   return out as JobDefinition;
 }
 
@@ -281,16 +242,16 @@ function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partia
 }
 
 function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial<JobDefinition>, 'handler' | 'webhook'> {
-  const handler = spec['handler'];
+  const handlerRaw = spec['handler'];
   const webhook = spec['webhook'];
-  if (handler !== undefined && webhook !== undefined) {
+  if (handlerRaw !== undefined && webhook !== undefined) {
     throw new ValidationError('CONFLICTING_FIELDS', 'webhook', 'a job has either a handler or a webhook, not both');
   }
-  if (handler === undefined && webhook === undefined) {
+  if (handlerRaw === undefined && webhook === undefined) {
     throw new ValidationError('MISSING_FIELD', 'handler', 'either handler (a registered handler name) or webhook (an http(s) URL) is required');
   }
-  if (handler !== undefined) {
-    if (typeof handler !== 'string') throw new ValidationError('INVALID_FIELD', 'handler', `must be a string, got ${describe(handler)}`);
+  if (handlerRaw !== undefined) {
+    const handler = stringField(handlerRaw, 'handler');
     if (handler.length === 0 || handler.length > MAX_HANDLER_LENGTH) {
       throw new ValidationError('INVALID_FIELD', 'handler', `must be 1-${MAX_HANDLER_LENGTH} characters long`);
     }
@@ -328,79 +289,6 @@ function webhookUrl(value: unknown, refusePrivate: boolean): string {
   return value;
 }
 
-function maxAttempts(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ATTEMPTS_LIMIT) {
-    throw new ValidationError('INVALID_FIELD', 'maxAttempts', `must be an integer from 1 to ${MAX_ATTEMPTS_LIMIT}, got ${typeof value === 'number' ? String(value) : describe(value)}`);
-  }
-  return value;
-}
-
-function backoff(value: unknown, fallback: BackoffOptions): BackoffOptions {
-  if (value === undefined) return { initialMs: fallback.initialMs, factor: fallback.factor, maxMs: fallback.maxMs, jitter: fallback.jitter };
-  const given = plainObject(value, 'backoff');
-  for (const key of Object.keys(given)) {
-    if (!BACKOFF_KEYS.includes(key)) {
-      throw new ValidationError('INVALID_FIELD', `backoff.${clip(key)}`, `unknown field; backoff has ${BACKOFF_KEYS.join(', ')}`);
-    }
-  }
-  const initialMs = given['initialMs'] === undefined ? fallback.initialMs : duration(given['initialMs'], 'backoff.initialMs');
-  const maxMs = given['maxMs'] === undefined ? fallback.maxMs : duration(given['maxMs'], 'backoff.maxMs');
-  const factor = given['factor'] === undefined ? fallback.factor : given['factor'];
-  const jitter = given['jitter'] === undefined ? fallback.jitter : given['jitter'];
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    throw new ValidationError('INVALID_FIELD', 'backoff.factor', `must be a finite number >= 1, got ${typeof factor === 'number' ? String(factor) : describe(factor)}`);
-  }
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    throw new ValidationError('INVALID_FIELD', 'backoff.jitter', `must be a number from 0 to 1, got ${typeof jitter === 'number' ? String(jitter) : describe(jitter)}`);
-  }
-  if (maxMs < initialMs) {
-    const field = given['maxMs'] === undefined ? 'backoff.initialMs' : 'backoff.maxMs';
-    throw new ValidationError('INVALID_FIELD', field, `backoff.maxMs (${maxMs}) must be at least backoff.initialMs (${initialMs})`);
-  }
-  return { initialMs, factor, maxMs, jitter };
-}
-
-function timeout(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const ms = duration(value, 'timeout');
-  if (ms <= 0 || ms > MAX_TIMEOUT_MS) {
-    throw new ValidationError('INVALID_DURATION', 'timeout', `must be more than 0 and at most 24h, got ${ms}ms`);
-  }
-  return ms;
-}
-
-function duration(value: unknown, field: string): number {
-  if (typeof value !== 'number' && typeof value !== 'string') {
-    throw new ValidationError('INVALID_DURATION', field, `must be milliseconds or a duration string like "30s", got ${describe(value)}`);
-  }
-  const ms = parseDuration(value, field);
-  if (!Number.isSafeInteger(ms)) {
-    throw new ValidationError('INVALID_DURATION', field, `must be a whole number of milliseconds, got ${ms}`);
-  }
-  return ms;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new ValidationError('INVALID_FIELD', field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 50)) : describe(value)}`);
-}
-
-/**
- * A snapshot of the object's own enumerable fields in a prototype-less record: inherited
- * properties never count as fields, each getter runs once, and a `__proto__` key stays plain data.
- */
-function plainObject(value: unknown, field: string): Spec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
-    throw new ValidationError('INVALID_FIELD', field, `must be an object, got ${describe(value)}`);
-  }
-  const source = value as Record<string, unknown>;
-  const copy = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(source)) copy[key] = source[key];
-  return copy;
-}
-
 function checkKeys(spec: Spec): void {
   const unknown = Object.keys(spec).filter((key) => !SPEC_KEYS.includes(key));
   if (unknown.length === 0) return;
@@ -410,11 +298,6 @@ function checkKeys(spec: Spec): void {
   });
   if (unknown.length > 5) hints.push(`and ${unknown.length - 5} more`);
   throw new ValidationError('INVALID_FIELD', clip(unknown[0] as string), `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
-}
-
-/** Field names come from the input; a hostile one must not blow up the error message. */
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 /** The known field within edit distance 2 of a typo, if any. */

@@ -3,7 +3,6 @@
  * The grammar is Go's `time.ParseDuration` (what the original service read its settings with)
  * restricted to the units a scheduler needs, plus `d` for days.
  */
-import { ValidationError } from '../scheduler/errors.js';
 import { describe } from './describe.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -22,72 +21,45 @@ const MAX_LENGTH = 64;
  * `'720h'`, `'30d'`, `'1h30m'`, `'1.5h'`), or `'0'`. Components may have a decimal part; the total
  * is rounded to the nearest millisecond. Surrounding whitespace is ignored.
  *
+ * The errors carry no field name: the caller knows which setting it parsed and names it (the
+ * scheduler turns them into a `ValidationError` `INVALID_DURATION` with this message).
+ *
  * @param value - The duration as given by the user.
- * @param field - Names the setting in the error (dotted path).
  * @returns Milliseconds, a non-negative safe integer for strings, the number itself for numbers.
- * @throws {@link ValidationError} `INVALID_DURATION` for anything else (negative, `NaN`,
- *   `Infinity`, no unit, unknown unit, other types).
+ * @throws `TypeError` for a value that is neither a number nor a string; `RangeError` for
+ *   anything else refused (negative, `NaN`, `Infinity`, no unit, unknown unit, too large).
  */
-export function parseDuration(value: number | string, field: string): number {
+export function parseDuration(value: number | string): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) {
-      throw new ValidationError('INVALID_DURATION', field, `must be a non-negative finite number of milliseconds, got ${String(value)}`);
+      throw new RangeError(`must be a non-negative finite number of milliseconds, got ${String(value)}`);
     }
     return value;
   }
   if (typeof value !== 'string') {
-    throw new ValidationError('INVALID_DURATION', field, `must be a number of milliseconds or a string like "30s", got ${describe(value)}`);
+    throw new TypeError(`must be a number of milliseconds or a string like "30s", got ${describe(value)}`);
   }
   const text = value.trim();
-  if (text.length === 0 || text.length > MAX_LENGTH) {
-    throw invalid(field, value);
-  }
+  if (text.length === 0 || text.length > MAX_LENGTH) throw invalid(value);
   if (text === '0') return 0;
   let total = 0;
   let pos = 0;
   while (pos < text.length) {
     COMPONENT.lastIndex = pos;
     const m = COMPONENT.exec(text);
-    if (m === null) throw invalid(field, value);
+    if (m === null) throw invalid(value);
     total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
     pos = COMPONENT.lastIndex;
   }
   const ms = Math.round(total);
   if (!Number.isSafeInteger(ms)) {
-    throw new ValidationError('INVALID_DURATION', field, `is too large: ${JSON.stringify(value)}`);
+    throw new RangeError(`is too large: ${JSON.stringify(value)}`);
   }
   return ms;
 }
 
-/**
- * Formats milliseconds the way {@link parseDuration} reads them, largest units first
- * (`5400000` → `'1h30m'`, `500` → `'500ms'`, `0` → `'0ms'`), for messages and logs.
- *
- * @param ms - A duration in milliseconds; fractions of a millisecond are kept on the `ms` part.
- * @returns A compact human-readable duration (`'-'`-prefixed when negative, `'Infinity'` or `'NaN'` as such).
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms === 0) return '0ms';
-  let rest = ms;
-  let out = '';
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    const size = UNIT_MS[unit] as number;
-    if (rest >= size) {
-      const n = Math.floor(rest / size);
-      out += `${n}${unit}`;
-      rest -= n * size;
-    }
-  }
-  if (rest > 0) out += `${Number(rest.toFixed(3))}ms`;
-  return out;
-}
-
-function invalid(field: string, value: string): ValidationError {
-  return new ValidationError(
-    'INVALID_DURATION',
-    field,
+function invalid(value: string): RangeError {
+  return new RangeError(
     `invalid duration ${JSON.stringify(value.length > MAX_LENGTH ? `${value.slice(0, MAX_LENGTH)}…` : value)}: use a number of milliseconds or units ms, s, m, h, d (e.g. "500ms", "30s", "1h30m", "30d")`,
   );
 }

@@ -2,11 +2,10 @@
  * Job ids: generated ones, and the rules a caller-chosen one must follow.
  */
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../scheduler/errors.js';
 import { describe } from './describe.js';
 
 /** Longest accepted job id. */
-export const MAX_JOB_ID_LENGTH = 200;
+const MAX_JOB_ID_LENGTH = 200;
 
 /**
  * `@` and `#` are left out on purpose: execution ids are `${jobId}@${scheduledAt}#${attempt}`,
@@ -28,21 +27,12 @@ export function generateId(): string {
  * Checks a caller-chosen job id: a string of 1–200 characters from `[A-Za-z0-9._:-]`.
  *
  * @param id - The value to check.
- * @param field - Names the field in the error (default `'id'`).
- * @throws {@link ValidationError} `INVALID_FIELD` otherwise.
+ * @returns What is wrong with it (a message without the field name, for the caller to
+ *   attach), or `undefined` when it is a valid job id.
  */
-export function validateJobId(id: unknown, field = 'id'): asserts id is string {
-  if (typeof id !== 'string') {
-    throw new ValidationError('INVALID_FIELD', field, `must be a string, got ${describe(id)}`);
-  }
-  if (id.length === 0 || id.length > MAX_JOB_ID_LENGTH) {
-    throw new ValidationError('INVALID_FIELD', field, `must be 1-${MAX_JOB_ID_LENGTH} characters long, got ${id.length}`);
-  }
-  if (!JOB_ID.test(id)) {
-    throw new ValidationError(
-      'INVALID_FIELD',
-      field,
-      'may only contain letters, digits and . _ : - (@ and # are reserved for execution ids)',
-    );
-  }
+export function jobIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return `must be a string, got ${describe(id)}`;
+  if (id.length === 0 || id.length > MAX_JOB_ID_LENGTH) return `must be 1-${MAX_JOB_ID_LENGTH} characters long, got ${id.length}`;
+  if (!JOB_ID.test(id)) return 'may only contain letters, digits and . _ : - (@ and # are reserved for execution ids)';
+  return undefined;
 }

@@ -6,7 +6,6 @@
  * of 1024), so an existing `QUEUE_MEMORY_LIMIT=2GB` means the same limit here. The IEC spellings
  * (`KiB`, `MiB`, `GiB`, `TiB`) are accepted as the same multiples.
  */
-import { ValidationError } from '../scheduler/errors.js';
 import { describe } from './describe.js';
 
 const KIB = 1024;
@@ -38,51 +37,35 @@ const MAX_LENGTH = 64;
  * `MiB`, `GiB`, `TiB`), case-insensitive, binary multiples (1 KB = 1024 bytes). `'1024'` is
  * 1024 bytes; `'1.5GB'` is 1610612736. Fractions of a byte are rounded down.
  *
+ * The errors carry no field name: the caller knows which setting it parsed and names it (the
+ * scheduler turns them into a `ValidationError` `INVALID_SIZE` with this message).
+ *
  * @param value - The size as given by the user.
- * @param field - Names the setting in the error (dotted path).
  * @returns Bytes, a non-negative safe integer.
- * @throws {@link ValidationError} `INVALID_SIZE` for anything else.
+ * @throws `TypeError` for a value that is neither a number nor a string; `RangeError` for
+ *   anything else refused.
  */
-export function parseSize(value: number | string, field: string): number {
+export function parseSize(value: number | string): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-      throw new ValidationError('INVALID_SIZE', field, `must be a non-negative finite number of bytes, got ${String(value)}`);
+      throw new RangeError(`must be a non-negative finite number of bytes, got ${String(value)}`);
     }
     return Math.floor(value);
   }
   if (typeof value !== 'string') {
-    throw new ValidationError('INVALID_SIZE', field, `must be a number of bytes or a string like "500MB", got ${describe(value)}`);
+    throw new TypeError(`must be a number of bytes or a string like "500MB", got ${describe(value)}`);
   }
   const text = value.trim();
   const m = text.length <= MAX_LENGTH ? SIZE.exec(text) : null;
   const multiplier = m === null ? undefined : MULTIPLIER[(m[2] as string).toLowerCase()];
   if (m === null || multiplier === undefined) {
-    throw new ValidationError(
-      'INVALID_SIZE',
-      field,
+    throw new RangeError(
       `invalid size ${JSON.stringify(text.length > MAX_LENGTH ? `${text.slice(0, MAX_LENGTH)}…` : text)}: use bytes or a number with KB, MB, GB or TB (binary: 1 KB = 1024 bytes), e.g. "500MB", "1.5GB"`,
     );
   }
   const bytes = Math.floor(Number(m[1]) * multiplier);
   if (!Number.isSafeInteger(bytes)) {
-    throw new ValidationError('INVALID_SIZE', field, `is too large: ${JSON.stringify(text)}`);
+    throw new RangeError(`is too large: ${JSON.stringify(text)}`);
   }
   return bytes;
-}
-
-/**
- * Formats bytes with the largest binary unit that keeps at least 1 (`1610612736` → `'1.5GB'`),
- * two decimals at most, for messages and logs.
- *
- * @param bytes - A byte count.
- * @returns A string {@link parseSize} reads back to the same value when the rounding is exact.
- */
-export function formatSize(bytes: number): string {
-  if (!Number.isFinite(bytes)) return String(bytes);
-  const sign = bytes < 0 ? '-' : '';
-  const abs = Math.abs(bytes);
-  for (const [unit, size] of [['TB', KIB ** 4], ['GB', KIB ** 3], ['MB', KIB ** 2], ['KB', KIB]] as const) {
-    if (abs >= size) return `${sign}${Number((abs / size).toFixed(2))}${unit}`;
-  }
-  return `${sign}${abs}B`;
 }

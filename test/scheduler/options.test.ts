@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { resolveOptions, type SchedulerOptions } from '../../src/scheduler/options.js';
 import { ValidationError } from '../../src/scheduler/errors.js';
+import { createScheduler } from '../../src/scheduler/scheduler.js';
+import { mergeJobUpdate, normalizeJobSpec } from '../../src/scheduler/validate.js';
 
 function fieldOf(options: SchedulerOptions): string {
   try {
@@ -61,5 +63,41 @@ describe('options', () => {
     assert.equal(fieldOf({ voters: ['b', 'c'], nodeId: 'a' }), 'voters');
     assert.equal(fieldOf({ concurrency: 0 }), 'concurrency');
     assert.equal(fieldOf({ webhook: { allowPrivate: 'yes' as never } }), 'webhook.allowPrivate');
+  });
+
+  test('a default a job could not carry is refused: maxAttempts above 100, executionTimeout above 24h', async () => {
+    assert.equal(resolveOptions({ maxAttempts: 100 }).jobDefaults.maxAttempts, 100);
+    assert.equal(resolveOptions({ executionTimeout: '24h' }).jobDefaults.timeoutMs, 86_400_000);
+    assert.throws(
+      () => resolveOptions({ maxAttempts: 101 }),
+      (err: unknown) => err instanceof ValidationError && err.code === 'INVALID_FIELD' && err.field === 'maxAttempts',
+    );
+    assert.throws(
+      () => resolveOptions({ executionTimeout: '25h' }),
+      (err: unknown) => err instanceof ValidationError && err.code === 'INVALID_DURATION' && err.field === 'executionTimeout',
+    );
+    const names = (field: string) => (err: unknown) => err instanceof ValidationError && err.field === field;
+    await assert.rejects(createScheduler({ maxAttempts: 101 }), names('maxAttempts'));
+    await assert.rejects(createScheduler({ executionTimeout: 25 * 3_600_000 }), names('executionTimeout'));
+  });
+
+  test('a job created with the largest defaults can be updated without sending those fields', () => {
+    const { jobDefaults } = resolveOptions({
+      maxAttempts: 100,
+      executionTimeout: '24h',
+      backoff: { initialMs: 600_000 },
+      catchUpWindow: '30d',
+      overlap: 'queue-one',
+      catchUp: 'fire-all',
+    });
+    const now = Date.parse('2027-05-17T10:00:00Z');
+    const ctx = { now, defaults: jobDefaults, id: 'job-1' };
+    for (const spec of [{ at: now + 60_000, handler: 'h' }, { cron: '0 9 * * *', handler: 'h' }]) {
+      const created = normalizeJobSpec(spec, ctx);
+      assert.equal(created.maxAttempts, 100);
+      assert.equal(created.timeoutMs, 86_400_000);
+      const updated = mergeJobUpdate(created, { payload: { changed: true } }, { ...ctx, now: now + 1000 });
+      assert.deepEqual(updated, { ...created, payload: { changed: true } });
+    }
   });
 });

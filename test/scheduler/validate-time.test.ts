@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTime } from '../../src/scheduler/validate.js';
+import { parseTime } from '../../src/scheduler/validate-time.js';
 import { ValidationError } from '../../src/scheduler/errors.js';
 
 const ms = (s: string): number => new Date(s).getTime();

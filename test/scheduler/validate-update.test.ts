@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_JOB_DEFAULTS, mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
+import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
+import { DEFAULT_JOB_DEFAULTS } from '../../src/scheduler/limits.js';
 import { ValidationError, type ValidationCode } from '../../src/scheduler/errors.js';
 import type { JobDefinition } from '../../src/scheduler/state/commands.js';
 

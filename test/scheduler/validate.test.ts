@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_JOB_DEFAULTS, normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
+import { normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
+import { DEFAULT_JOB_DEFAULTS } from '../../src/scheduler/limits.js';
 import { ValidationError, type ValidationCode } from '../../src/scheduler/errors.js';
 
 const NOW = Date.parse('2027-05-17T10:00:00Z');

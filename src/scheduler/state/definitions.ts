@@ -11,9 +11,12 @@ import { sameOptions } from './intern.js';
 import { CronSchedule, JobRecord } from './records.js';
 import { firstOccurrence } from './schedule.js';
 import type { Store } from './store.js';
+import { CATCH_UP_POLICIES, isOneOf, OVERLAP_POLICIES } from '../vocabulary.js';
 
-const OVERLAPS: ReadonlySet<string> = new Set(['skip', 'allow', 'queue-one']);
-const CATCH_UPS: ReadonlySet<string> = new Set(['fire-once', 'fire-all', 'skip']);
+/** `a, b or c`. */
+function spelled(list: readonly string[]): string {
+  return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1] ?? ''}`;
+}
 
 function finite(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value);
@@ -51,8 +54,8 @@ export function definitionProblem(def: JobDefinition): string | undefined {
   }
   if (!finite(def.timeoutMs) || def.timeoutMs < 0) return 'timeoutMs: must be a duration';
   if (!finite(def.catchUpWindowMs) || def.catchUpWindowMs < 0) return 'catchUpWindowMs: must be a duration';
-  if (!OVERLAPS.has(def.overlap)) return 'overlap: must be skip, allow or queue-one';
-  if (!CATCH_UPS.has(def.catchUp)) return 'catchUp: must be fire-once, fire-all or skip';
+  if (!isOneOf(OVERLAP_POLICIES, def.overlap)) return `overlap: must be ${spelled(OVERLAP_POLICIES)}`;
+  if (!isOneOf(CATCH_UP_POLICIES, def.catchUp)) return `catchUp: must be ${spelled(CATCH_UP_POLICIES)}`;
   return undefined;
 }
 

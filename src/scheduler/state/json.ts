@@ -3,10 +3,11 @@
  * private copy (so no caller can change the state through an object it still holds or was
  * given), key-order-insensitive equality and a canonical text (for idempotency and hashing).
  */
+import { MAX_PAYLOAD_DEPTH } from '../limits.js';
 import type { JsonValue } from '../model.js';
 
-/** Deeper payloads are refused by `apply`: the recursive helpers below stay far from the stack limit. */
-export const MAX_PAYLOAD_DEPTH = 64;
+// Deeper payloads are refused by `apply` as by validation, so the recursive helpers below stay far from the stack limit.
+export { MAX_PAYLOAD_DEPTH } from '../limits.js';
 
 /**
  * Estimated heap bytes of a JSON value (V8 object and string layouts, rounded), or -1 when it

@@ -7,8 +7,7 @@ import type { Execution, Job, JobStatusInfo, SkippedOccurrence } from '../model.
 import type { JobDefinition } from './commands.js';
 import { executingNodeOf, nextRunOf } from './derive.js';
 import type { ExecutionRecord, JobRecord, SkipRecord } from './records.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable } from '../../util/types.js';
 
 /** `${jobId}@${scheduledAt}`: the same for every attempt of one occurrence. */
 export function idempotencyKey(jobId: string, scheduledAt: number): string {
