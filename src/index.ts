@@ -10,20 +10,20 @@
  * ```
  * @module
  */
-export {
-  createScheduler,
-  Scheduler,
-  type CreateSchedulerOptions,
-  type HealthOptions,
-  type JobListPage,
-  type JobUpdate,
-  type ListOptions,
-  type NodeRole,
-  type RaftTuning,
-  type ReadOptions,
-  type SchedulerHealth,
-  type SchedulerStats,
-} from './scheduler/scheduler.js';
+export { createScheduler } from './scheduler/create.js';
+export { Scheduler } from './scheduler/scheduler.js';
+export type {
+  CreateSchedulerOptions,
+  HealthOptions,
+  JobListPage,
+  JobUpdate,
+  ListOptions,
+  NodeRole,
+  RaftTuning,
+  ReadOptions,
+  SchedulerHealth,
+  SchedulerStats,
+} from './scheduler/types.js';
 export {
   DEFAULT_BACKOFF,
   type DurationInput,
