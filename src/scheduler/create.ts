@@ -1,6 +1,6 @@
 /**
  * The composition root: `createScheduler()` opens the storage, builds the Raft node around the
- * scheduler state, wires the command port, the executor, the leader loop and the effect router,
+ * scheduler state, wires the command port and batcher, the executor, the leader loop and the effect router,
  * starts the log (replaying history without side effects), and only then hands the parts to the
  * {@link Scheduler} facade, which therefore never exists half-started.
  */
@@ -8,11 +8,12 @@ import { RaftNode, type RaftStorage, type StateMachine, type Transport } from '.
 import { createLevelStorage, openDiskStorage, openMemoryStorage } from '../storage/index.js';
 import { systemClock } from '../util/clock.js';
 import { decodeCommand } from './codec.js';
+import { CommandBatcher } from './command-batcher.js';
 import { CommandPort, storageOrLogError } from './command-port.js';
 import { EffectRouter } from './effect-router.js';
 import { InternalError, StorageError } from './errors.js';
 import { EventHub } from './event-hub.js';
-import { CommandPipe, Executor, type Handler } from './executor.js';
+import { Executor, type Handler } from './executor.js';
 import { LeaderLoop } from './leader-loop.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
@@ -46,14 +47,13 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
     ...(options.raft?.proposalTimeoutMs !== undefined && { proposalTimeoutMs: options.raft.proposalTimeoutMs }),
   });
   const port = new CommandPort(log);
-  const propose = (command: Command): Promise<unknown> => port.propose(command);
-  const pipe = new CommandPipe(propose, o.clock, events.reportError);
+  const batcher = new CommandBatcher((command) => port.propose(command), o.clock, events.reportError);
   const executor = new Executor({
     nodeId: o.nodeId,
     clock: o.clock,
     random: o.random,
     handlers,
-    pipe,
+    batcher,
     concurrency: o.concurrency,
     webhookSecret: o.webhookSecret,
     webhookAllowPrivate: o.webhookAllowPrivate,
@@ -68,7 +68,7 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
       wakeTimes: () => state.wakeTimes(),
       wakeTime: (jobId) => state.wakeTime(jobId),
     },
-    propose,
+    batcher,
     isRunningLocally: (executionId) => executor.isRunning(executionId),
     random: o.random,
     missedThresholdMs: o.missedThresholdMs,
@@ -94,7 +94,7 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
   router.replaying = false;
   // A ref'd handle that does nothing: it only tells Node someone is still listening.
   const keepAlive = o.keepAlive ? setInterval(() => {}, 1 << 30) : undefined;
-  return new Scheduler({ options: o, log, state, events, handlers, port, pipe, executor, loop, router, unsubscribe, keepAlive });
+  return new Scheduler({ options: o, log, state, events, handlers, port, batcher, executor, loop, router, unsubscribe, keepAlive });
 }
 
 /** The transport of a cluster of one: there is nobody to talk to. */

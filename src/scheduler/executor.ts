@@ -2,12 +2,14 @@
  * The executor runs, on every node, the attempts the log assigned to that node: it is driven by
  * applied `executionStarted` effects only, so a handler never runs for a start that is not
  * committed. It calls the registered handler (or POSTs the webhook), enforces the job's timeout
- * with the injected clock, and reports the outcome through a {@link CommandPipe} that batches
- * finish commands and retries them until they are applied.
+ * with the injected clock, and reports the outcome through the {@link CommandBatcher}, which
+ * batches finish commands and retries them until they are applied.
  */
 import type { CompleteClock, TimerHandle } from '../util/clock.js';
+import type { Mutable } from '../util/types.js';
 import type { Execution, ExecutionErrorType, Job, JsonValue } from './model.js';
-import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
+import type { CommandBatcher } from './command-batcher.js';
+import type { FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
 import { deliverWebhook as defaultDeliver, webhookJobType, type WebhookRequest, type WebhookResult } from './webhook.js';
 
 /** The attempt being run, as a handler sees it. */
@@ -40,103 +42,6 @@ export interface HandlerContext {
  */
 export type Handler = (ctx: HandlerContext) => unknown;
 
-/**
- * Batches commands into one `batch` proposal per turn of the event loop and retries a proposal
- * that fails (no leader, lost) with a capped backoff until it is applied or the pipe is closed.
- * Commands that are applied but rejected by the state machine are final and are not retried.
- */
-export class CommandPipe {
-  readonly #propose: (command: Command) => Promise<unknown>;
-  readonly #clock: CompleteClock;
-  readonly #onError: (error: Error) => void;
-  #pending: Command[] = [];
-  #flushScheduled = false;
-  #inFlight = 0;
-  #retryTimers = new Set<TimerHandle>();
-  #idle: (() => void)[] = [];
-  #closed = false;
-
-  /**
-   * @param propose - proposes one command and resolves with its apply result.
-   * @param clock - arms the retry backoff.
-   * @param onError - receives failures that are not worth a retry (none today; reserved).
-   */
-  constructor(propose: (command: Command) => Promise<unknown>, clock: CompleteClock, onError: (error: Error) => void) {
-    this.#propose = propose;
-    this.#clock = clock;
-    this.#onError = onError;
-  }
-
-  /** Commands queued or proposed and not yet applied. */
-  get backlog(): number {
-    return this.#pending.length + this.#inFlight + this.#retryTimers.size;
-  }
-
-  /** Queues `command` for the next batch. */
-  push(command: Command): void {
-    if (this.#closed) return;
-    this.#pending.push(command);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // The next turn, not soon: every handler that settles in this turn joins the batch.
-      this.#clock.nextTurn(this.#flush);
-    }
-  }
-
-  /** Resolves once nothing is queued, in flight or waiting for a retry. */
-  whenIdle(): Promise<void> {
-    if (this.backlog === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  /** Drops everything still queued and stops retrying. */
-  close(): void {
-    this.#closed = true;
-    this.#pending = [];
-    for (const timer of this.#retryTimers) this.#clock.clearTimeout(timer);
-    this.#retryTimers.clear();
-    this.#notifyIdle();
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const commands = this.#pending;
-    if (commands.length === 0 || this.#closed) return;
-    this.#pending = [];
-    this.#send(commands.length === 1 ? (commands[0] as Command) : { type: 'batch', commands }, 0);
-  };
-
-  #send(command: Command, failures: number): void {
-    this.#inFlight++;
-    this.#propose(command).then(
-      () => {
-        this.#inFlight--;
-        this.#notifyIdle();
-      },
-      (error: unknown) => {
-        this.#inFlight--;
-        if (this.#closed) return this.#notifyIdle();
-        if (failures === 20) this.#onError(asError(error, 'finish proposal keeps failing; still retrying'));
-        // 25ms doubling to 2s: quick through a leader election, gentle during a long partition.
-        const delay = Math.min(2000, 25 * 2 ** Math.min(failures, 7));
-        const timer = this.#clock.setTimeout(() => {
-          this.#retryTimers.delete(timer);
-          if (!this.#closed) this.#send(command, failures + 1);
-          else this.#notifyIdle();
-        }, delay);
-        this.#retryTimers.add(timer);
-      },
-    );
-  }
-
-  #notifyIdle(): void {
-    if (this.backlog !== 0 || this.#idle.length === 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const resolve of waiting) resolve();
-  }
-}
-
 /** Settings of an {@link Executor}. */
 export interface ExecutorOptions {
   readonly nodeId: string;
@@ -145,8 +50,8 @@ export interface ExecutorOptions {
   readonly random: () => number;
   /** Handlers by name, shared with the facade so `handle`/`unhandle` take effect at once. */
   readonly handlers: ReadonlyMap<string, Handler>;
-  /** Where finish and settle commands go. */
-  readonly pipe: CommandPipe;
+  /** Where finish and settle commands go (retried until applied). */
+  readonly batcher: CommandBatcher;
   /** Maximum attempts running at once on this node (`Infinity` for no limit). */
   readonly concurrency: number;
   readonly webhookSecret: string | undefined;
@@ -369,7 +274,7 @@ export class Executor {
     this.#stop(run, 'timeout');
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
-    this.#o.pipe.push(this.#finish(run, {
+    this.#o.batcher.push(this.#finish(run, {
       status: 'timeout',
       errorType: 'timeout',
       error: `execution timed out after ${run.job.timeoutMs}ms`,
@@ -399,18 +304,18 @@ export class Executor {
     }
     switch (run.stopped) {
       case undefined:
-        this.#o.pipe.push(this.#finish(run, outcome, true));
+        this.#o.batcher.push(this.#finish(run, outcome, true));
         break;
       case 'timeout':
       case 'finished': {
         // The attempt was already ended in the log (by our timeout, or by the leader presuming
         // it dead); its retry may be held until the handler lets go, which is now.
         const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
-        this.#o.pipe.push(settle);
+        this.#o.batcher.push(settle);
         break;
       }
       case 'closing':
-        this.#o.pipe.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
+        this.#o.batcher.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
         break;
       default:
         // Cancelled or deleted: no retry to release, nothing left to say.
@@ -479,8 +384,6 @@ export class Executor {
   }
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 /** The attempt's signal, created on first use (already aborted if the attempt was stopped). */
 function signalOf(run: Running): AbortSignal {
   if (run.controller === undefined) {
@@ -539,9 +442,4 @@ function errorMessage(error: unknown): string {
 
 function truncate(text: string): string {
   return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
-}
-
-function asError(error: unknown, context: string): Error {
-  const cause = error instanceof Error ? error : new Error(String(error));
-  return new Error(`${context}: ${cause.message}`, { cause });
 }

@@ -13,11 +13,13 @@ import type { EffectRouter } from './effect-router.js';
 import { ClosedError, JobNotFoundError, ValidationError } from './errors.js';
 import type { EventHub } from './event-hub.js';
 import type { SchedulerEventName, SchedulerListener as Listener } from './events.js';
-import type { CommandPipe, Executor, Handler } from './executor.js';
+import type { CommandBatcher } from './command-batcher.js';
+import type { Executor, Handler } from './executor.js';
 import { schedulerHealth, schedulerStats } from './health.js';
 import type { LeaderLoop } from './leader-loop.js';
 import type { Execution, Job, JobSpec, JobStatusInfo, SkippedOccurrence } from './model.js';
 import type { ResolvedOptions } from './options.js';
+import { startCommand } from './state/decide.js';
 import type { SchedulerState } from './state/index.js';
 import type { JobDefinition } from './state/commands.js';
 import type { HealthOptions, JobListPage, JobUpdate, ListOptions, ReadOptions, SchedulerHealth, SchedulerStats } from './types.js';
@@ -38,7 +40,7 @@ export interface SchedulerParts {
   /** Handlers by name, shared with the executor so `handle`/`unhandle` take effect at once. */
   readonly handlers: Map<string, Handler>;
   readonly port: CommandPort;
-  readonly pipe: CommandPipe;
+  readonly batcher: CommandBatcher;
   readonly executor: Executor;
   readonly loop: LeaderLoop;
   readonly router: EffectRouter;
@@ -64,7 +66,7 @@ export class Scheduler {
   /** Made once: validation asks it for every spec of a bulk call. */
   readonly #handlerExists = (name: string): boolean => this.#handlers.has(name);
   readonly #port: CommandPort;
-  readonly #pipe: CommandPipe;
+  readonly #batcher: CommandBatcher;
   readonly #executor: Executor;
   readonly #loop: LeaderLoop;
   readonly #router: EffectRouter;
@@ -84,7 +86,7 @@ export class Scheduler {
     this.#events = parts.events;
     this.#handlers = parts.handlers;
     this.#port = parts.port;
-    this.#pipe = parts.pipe;
+    this.#batcher = parts.batcher;
     this.#executor = parts.executor;
     this.#loop = parts.loop;
     this.#router = parts.router;
@@ -245,18 +247,10 @@ export class Scheduler {
     if (job === undefined) throw new JobNotFoundError(id);
     if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
     const now = this.#o.clock.now();
-    const result = await this.#port.submit({
-      type: 'startExecution',
-      now,
-      jobId: id,
-      scheduledAt: now,
-      attempt: 1,
-      nodeId: this.nodeId,
-      term: this.#router.term,
-      manual: true,
-      missedThresholdMs: this.#o.missedThresholdMs,
-      inProgressTimeoutMs: this.#o.inProgressTimeoutMs,
-    });
+    const o = this.#o;
+    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs: o.missedThresholdMs, inProgressTimeoutMs: o.inProgressTimeoutMs };
+    // An extra occurrence at `now`, attempt 1, that does not move the schedule.
+    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true });
     return result.outcome === 'started' ? result.execution : undefined;
   }
 
@@ -384,8 +378,8 @@ export class Scheduler {
     }
     await this.#executor.drain(grace);
     // Give the last finishes a chance to land; they are retried, so bound the wait.
-    await withTimeout(this.#pipe.whenIdle(), clock, grace);
-    this.#pipe.close();
+    await withTimeout(this.#batcher.whenIdle(), clock, grace);
+    this.#batcher.close();
     this.#unsubscribe();
     this.#loop.deactivate();
     clearInterval(this.#keepAlive);
