@@ -35,7 +35,7 @@ export {
   type StorageOption,
   type WebhookOptions,
 } from './scheduler/options.js';
-export type { Handler, HandlerContext, HandlerExecution } from './scheduler/executor.js';
+export type { Handler, HandlerContext, HandlerExecution } from './scheduler/runners/handler.js';
 export type {
   AttemptOutcome,
   JobDeleted,
