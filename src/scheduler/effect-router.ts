@@ -85,7 +85,8 @@ export class EffectRouter {
         if (this.replaying) return;
         const event = effect.type === 'occurrenceSkipped' ? 'occurrence:skipped' : 'occurrence:missed';
         if (events.listenerCount(event) === 0) return;
-        events.emit(event, { jobId: effect.jobId, scheduledAt: effect.scheduledAt, recordedAt: effect.recordedAt, reason: effect.reason, count: effect.count });
+        const { jobId, scheduledAt, recordedAt, reason, count } = effect;
+        events.emit(event, { jobId, scheduledAt, recordedAt, reason, count });
         return;
       }
       case 'jobCreated':

@@ -85,6 +85,9 @@ class HeldAttempt implements Attempt {
 
 const MAX_ERROR_LENGTH = 2000;
 
+/** The outcome of an attempt aborted because this node's scheduler closed (a retry follows elsewhere). */
+const CLOSED_UNDER_IT: Outcome = { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' };
+
 /** Runs the attempts assigned to this node. */
 export class Executor {
   readonly #o: ExecutorOptions;
@@ -255,7 +258,7 @@ export class Executor {
         break;
       }
       case 'closing':
-        this.#o.batcher.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
+        this.#o.batcher.push(this.#finish(run, CLOSED_UNDER_IT, true));
         break;
       default:
         // Cancelled or deleted: no retry to release, nothing left to say.

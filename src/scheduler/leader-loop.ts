@@ -51,7 +51,10 @@ export interface LeaderLoopOptions {
    * clocks, whose timers are exact.
    */
   readonly timerSlackMs?: number;
-  /** Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 1024: larger batches keep more objects alive across a scavenge, and the promotions cost more than the extra entries. */
+  /**
+   * Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 1024: larger batches
+   * keep more objects alive across a scavenge, and the promotions cost more than the extra entries.
+   */
   readonly maxBatch?: number;
   readonly onError: (error: Error) => void;
 }

@@ -248,7 +248,8 @@ export class Scheduler {
     if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
     const now = this.#o.clock.now();
     const o = this.#o;
-    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs: o.missedThresholdMs, inProgressTimeoutMs: o.inProgressTimeoutMs };
+    const { missedThresholdMs, inProgressTimeoutMs } = o;
+    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs, inProgressTimeoutMs };
     // An extra occurrence at `now`, attempt 1, that does not move the schedule.
     const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true });
     return result.outcome === 'started' ? result.execution : undefined;

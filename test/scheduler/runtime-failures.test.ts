@@ -1,7 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLevel } from 'memory-level';
-import { NoLeaderError as NoLeaderRaftError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError } from '../../src/raft/index.js';
+import {
+  NoLeaderError as NoLeaderRaftError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError,
+} from '../../src/raft/index.js';
 import { translateLogError } from '../../src/scheduler/command-port.js';
 import { createScheduler } from '../../src/scheduler/create.js';
 import { ClosedError, NoLeaderError, SchedulerError, StorageError, TimeoutError, ValidationError } from '../../src/scheduler/errors.js';
