@@ -25,7 +25,7 @@ import type { CreateSchedulerOptions } from './types.js';
 /**
  * Creates and starts a scheduler node. With no options: one node, in-memory storage, the system
  * clock. Resolves once the node has replayed its log (and, alone, become leader). Rejects with a
- * {@link ValidationError} for bad options and a {@link StorageError} when the storage cannot be
+ * `ValidationError` for bad options and a {@link StorageError} when the storage cannot be
  * opened or read.
  */
 export async function createScheduler(options: CreateSchedulerOptions = {}): Promise<Scheduler> {

@@ -54,6 +54,11 @@ export interface SchedulerParts {
  * A scheduler node. Obtain one with `createScheduler`; register handlers with
  * {@link Scheduler.handle}; schedule with {@link Scheduler.schedule}; close with
  * {@link Scheduler.close} (or `await using`).
+ *
+ * Besides the errors each method names, a write (and a `{ consistent: true }` read) rejects with
+ * `NoLeaderError` during an election, `TimeoutError` when it was not applied in time (its outcome
+ * is then unknown), `ClosedError` once closed, and `StorageError` when the node's storage failed;
+ * every failure is a `SchedulerError` with a stable `code`.
  */
 export class Scheduler {
   /** This node's id. */
@@ -96,7 +101,7 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- events
 
-  /** Adds a listener (see {@link SchedulerEvents} for names and arguments). */
+  /** Adds a listener (see `SchedulerEvents` for names and arguments). */
   on<K extends SchedulerEventName>(event: K, listener: Listener<K>): this {
     this.#events.on(event, listener);
     return this;
