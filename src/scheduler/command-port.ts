@@ -77,10 +77,11 @@ export function translateLogError(error: unknown): SchedulerError {
     case 'NOT_LEADER':
       return new NoLeaderError(error.message, options);
     case 'PROPOSAL_DROPPED':
-      // Given up while waiting: the entry may still commit, which is what a timeout means here.
-      return error instanceof ProposalDroppedError && error.reason === 'timeout'
-        ? new TimeoutError(error.message, options)
-        : new NoLeaderError(error.message, options);
+      // Overwritten by a new leader: it never commits, as if no leader took it. Given up while
+      // waiting (timeout, or the term ended): it may still commit, and that uncertainty is a timeout.
+      return error instanceof ProposalDroppedError && error.reason === 'overwritten'
+        ? new NoLeaderError(error.message, options)
+        : new TimeoutError(error.message, options);
     case 'TIMEOUT':
       return new TimeoutError(error.message, options);
     case 'CLOSED':

@@ -164,9 +164,9 @@ export class DuplicateExecutionError extends SchedulerError {
 }
 
 /**
- * No leader is known (an election is under way, or this node is cut off from a majority); retry
- * later. When it ends a write (the leader changed under it), the write may still be applied
- * later: retry a `schedule` with the same job `id` so a retry cannot create a second job.
+ * No leader is known (an election is under way, or this node is cut off from a majority), or a
+ * new leader overwrote the write before it committed: the write was NOT applied and never will
+ * be. Retry later.
  */
 export class NoLeaderError extends SchedulerError {
   declare readonly code: 'NO_LEADER';
@@ -180,9 +180,10 @@ export class NoLeaderError extends SchedulerError {
 }
 
 /**
- * A write or a consistent read did not complete in time. The outcome of a write that timed out is
- * UNKNOWN: it may still be applied later, or never. Read it back (or retry idempotently, e.g. a
- * `schedule` with the same job `id`) before assuming either.
+ * A write or a consistent read did not complete in time, or the leader changed while the write
+ * was on its way. The outcome of such a write is UNKNOWN: it may still be applied later, or never.
+ * Read it back (or retry idempotently, e.g. a `schedule` with the same job `id`) before assuming
+ * either.
  */
 export class TimeoutError extends SchedulerError {
   declare readonly code: 'TIMEOUT';

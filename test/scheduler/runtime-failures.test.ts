@@ -155,7 +155,7 @@ describe('scheduler runtime: every failure of a public call is a typed scheduler
     const cases: [Error, string][] = [
       [new NoLeaderRaftError(), 'NO_LEADER'],
       [new NotLeaderError('n2'), 'NO_LEADER'],
-      [new ProposalDroppedError('leader-changed'), 'NO_LEADER'],
+      [new ProposalDroppedError('leader-changed'), 'TIMEOUT'],
       [new ProposalDroppedError('overwritten'), 'NO_LEADER'],
       [new ProposalDroppedError('timeout'), 'TIMEOUT'],
       [new RaftTimeoutError('read index', 10), 'TIMEOUT'],
