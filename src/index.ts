@@ -8,22 +8,25 @@
  * scheduler.handle('send-report', async (ctx) => { ... });
  * await scheduler.schedule({ at: Date.now() + 60_000, handler: 'send-report', payload: { to: 'ops' } });
  * ```
+ *
+ * The consensus layer (RaftNode, RaftCore, messages, Raft errors, storage adapters) is the
+ * `scheduled-db/raft` subpath export; the HTTP adapter is `scheduled-db/http`.
  * @module
  */
-export {
-  createScheduler,
-  Scheduler,
-  type CreateSchedulerOptions,
-  type HealthOptions,
-  type JobListPage,
-  type JobUpdate,
-  type ListOptions,
-  type NodeRole,
-  type RaftTuning,
-  type ReadOptions,
-  type SchedulerHealth,
-  type SchedulerStats,
-} from './scheduler/scheduler.js';
+export { createScheduler } from './scheduler/create.js';
+export { Scheduler } from './scheduler/scheduler.js';
+export type {
+  CreateSchedulerOptions,
+  HealthOptions,
+  JobListPage,
+  JobUpdate,
+  ListOptions,
+  NodeRole,
+  RaftTuning,
+  ReadOptions,
+  SchedulerHealth,
+  SchedulerStats,
+} from './scheduler/types.js';
 export {
   DEFAULT_BACKOFF,
   type DurationInput,
@@ -32,7 +35,7 @@ export {
   type StorageOption,
   type WebhookOptions,
 } from './scheduler/options.js';
-export type { Handler, HandlerContext, HandlerExecution } from './scheduler/executor.js';
+export type { Handler, HandlerContext, HandlerExecution } from './scheduler/runners/handler.js';
 export type {
   AttemptOutcome,
   JobDeleted,
@@ -45,11 +48,18 @@ export type {
 export {
   CapacityError,
   ClosedError,
+  DuplicateExecutionError,
+  InternalError,
   InvalidStateError,
   JobConflictError,
   JobNotFoundError,
+  NoLeaderError,
   SchedulerError,
+  StorageError,
+  TimeoutError,
   ValidationError,
+  type SchedulerErrorCode,
+  type SchedulerErrorOptions,
   type ValidationCode,
 } from './scheduler/errors.js';
 export {
@@ -71,12 +81,6 @@ export {
   type SkippedOccurrence,
 } from './scheduler/model.js';
 export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
-export { DEFAULT_TIMING, FAST_TIMING, type RaftTiming } from './raft/timing.js';
-export type { Entry, EntryKind, Message, MessageType, NodeId, Transport } from './raft/types.js';
-export {
-  NoLeaderError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftCore, RaftError, RaftNode, RaftTimeoutError,
-  type DropReason, type HardState, type LeadershipChange, type PersistedState, type RaftCoreOptions, type RaftErrorCode,
-  type RaftNodeOptions, type RaftNodeStatus, type RaftStatus, type RaftStorage, type ReadState, type Ready,
-  type ReplicatedLog, type Role, type SoftState, type StateMachine,
-} from './raft/index.js';
-export { createLevelStorage, openDiskStorage, openMemoryStorage, type DiskStorageOptions, type LevelStorageOptions } from './storage/index.js';
+// What a scheduler user needs in signatures (`transport`, `raft.timing`); the rest of the Raft
+// layer (node, core, messages, its errors, the storage adapters) is the `scheduled-db/raft` subpath.
+export { DEFAULT_TIMING, FAST_TIMING, type NodeId, type RaftTiming, type Transport } from './raft/index.js';

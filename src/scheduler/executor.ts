@@ -1,141 +1,22 @@
 /**
  * The executor runs, on every node, the attempts the log assigned to that node: it is driven by
  * applied `executionStarted` effects only, so a handler never runs for a start that is not
- * committed. It calls the registered handler (or POSTs the webhook), enforces the job's timeout
- * with the injected clock, and reports the outcome through a {@link CommandPipe} that batches
- * finish commands and retries them until they are applied.
+ * committed. It keeps each attempt's state (queued, running, stopping), the concurrency limit and
+ * the job's timeout (with the injected clock), hands the work to the runner of the job's kind of
+ * target (runners/handler.ts, runners/webhook.ts), and reports the outcome through the
+ * {@link CommandBatcher}, which batches finish commands and retries them until they are applied.
  */
 import type { CompleteClock, TimerHandle } from '../util/clock.js';
-import type { Execution, ExecutionErrorType, Job, JsonValue } from './model.js';
-import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
-import { deliverWebhook as defaultDeliver, webhookJobType, type WebhookRequest, type WebhookResult } from './webhook.js';
+import type { Mutable } from '../util/types.js';
+import type { CommandBatcher } from './command-batcher.js';
+import type { Execution, Job } from './model.js';
+import { handlerRunner, type Handler } from './runners/handler.js';
+import type { Attempt, Outcome, Runner } from './runners/runner.js';
+import { webhookRunner } from './runners/webhook.js';
+import type { FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
+import type { WebhookRequest, WebhookResult } from './webhook.js';
 
-/** The attempt being run, as a handler sees it. */
-export interface HandlerExecution {
-  /** `${jobId}@${scheduledAt}#${attempt}`. */
-  readonly id: string;
-  /** 1-based attempt number of this occurrence. */
-  readonly attempt: number;
-  /** The occurrence's scheduled time (epoch ms). */
-  readonly scheduledAt: number;
-}
-
-/** What a handler receives. */
-export interface HandlerContext {
-  /** The job, as it was when this attempt started. */
-  readonly job: Job;
-  /** This attempt. */
-  readonly execution: HandlerExecution;
-  /** Same for every attempt of one occurrence: use it to make side effects idempotent. */
-  readonly idempotencyKey: string;
-  /** Aborted when the attempt times out, the job is cancelled or deleted, or the scheduler closes. */
-  readonly signal: AbortSignal;
-  /** The job's payload (also `job.payload`). */
-  readonly payload: JsonValue | undefined;
-}
-
-/**
- * A job handler. Resolving (with anything) completes the attempt; throwing or rejecting fails it
- * (`handler_error`) and a retry follows per the job's `maxAttempts` and backoff.
- */
-export type Handler = (ctx: HandlerContext) => unknown;
-
-/**
- * Batches commands into one `batch` proposal per turn of the event loop and retries a proposal
- * that fails (no leader, lost) with a capped backoff until it is applied or the pipe is closed.
- * Commands that are applied but rejected by the state machine are final and are not retried.
- */
-export class CommandPipe {
-  readonly #propose: (command: Command) => Promise<unknown>;
-  readonly #clock: CompleteClock;
-  readonly #onError: (error: Error) => void;
-  #pending: Command[] = [];
-  #flushScheduled = false;
-  #inFlight = 0;
-  #retryTimers = new Set<TimerHandle>();
-  #idle: (() => void)[] = [];
-  #closed = false;
-
-  /**
-   * @param propose - proposes one command and resolves with its apply result.
-   * @param clock - arms the retry backoff.
-   * @param onError - receives failures that are not worth a retry (none today; reserved).
-   */
-  constructor(propose: (command: Command) => Promise<unknown>, clock: CompleteClock, onError: (error: Error) => void) {
-    this.#propose = propose;
-    this.#clock = clock;
-    this.#onError = onError;
-  }
-
-  /** Commands queued or proposed and not yet applied. */
-  get backlog(): number {
-    return this.#pending.length + this.#inFlight + this.#retryTimers.size;
-  }
-
-  /** Queues `command` for the next batch. */
-  push(command: Command): void {
-    if (this.#closed) return;
-    this.#pending.push(command);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // The next turn, not soon: every handler that settles in this turn joins the batch.
-      this.#clock.nextTurn(this.#flush);
-    }
-  }
-
-  /** Resolves once nothing is queued, in flight or waiting for a retry. */
-  whenIdle(): Promise<void> {
-    if (this.backlog === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  /** Drops everything still queued and stops retrying. */
-  close(): void {
-    this.#closed = true;
-    this.#pending = [];
-    for (const timer of this.#retryTimers) this.#clock.clearTimeout(timer);
-    this.#retryTimers.clear();
-    this.#notifyIdle();
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const commands = this.#pending;
-    if (commands.length === 0 || this.#closed) return;
-    this.#pending = [];
-    this.#send(commands.length === 1 ? (commands[0] as Command) : { type: 'batch', commands }, 0);
-  };
-
-  #send(command: Command, failures: number): void {
-    this.#inFlight++;
-    this.#propose(command).then(
-      () => {
-        this.#inFlight--;
-        this.#notifyIdle();
-      },
-      (error: unknown) => {
-        this.#inFlight--;
-        if (this.#closed) return this.#notifyIdle();
-        if (failures === 20) this.#onError(asError(error, 'finish proposal keeps failing; still retrying'));
-        // 25ms doubling to 2s: quick through a leader election, gentle during a long partition.
-        const delay = Math.min(2000, 25 * 2 ** Math.min(failures, 7));
-        const timer = this.#clock.setTimeout(() => {
-          this.#retryTimers.delete(timer);
-          if (!this.#closed) this.#send(command, failures + 1);
-          else this.#notifyIdle();
-        }, delay);
-        this.#retryTimers.add(timer);
-      },
-    );
-  }
-
-  #notifyIdle(): void {
-    if (this.backlog !== 0 || this.#idle.length === 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const resolve of waiting) resolve();
-  }
-}
+export type { Handler, HandlerContext, HandlerExecution } from './runners/handler.js';
 
 /** Settings of an {@link Executor}. */
 export interface ExecutorOptions {
@@ -145,8 +26,8 @@ export interface ExecutorOptions {
   readonly random: () => number;
   /** Handlers by name, shared with the facade so `handle`/`unhandle` take effect at once. */
   readonly handlers: ReadonlyMap<string, Handler>;
-  /** Where finish and settle commands go. */
-  readonly pipe: CommandPipe;
+  /** Where finish and settle commands go (retried until applied). */
+  readonly batcher: CommandBatcher;
   /** Maximum attempts running at once on this node (`Infinity` for no limit). */
   readonly concurrency: number;
   readonly webhookSecret: string | undefined;
@@ -162,29 +43,59 @@ export interface ExecutorOptions {
 /** Why an attempt's signal was aborted. */
 type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing';
 
-interface Running {
+/**
+ * Where an attempt is: waiting for the next turn or a concurrency slot, running, or stopping
+ * (its signal aborted, its work not returned yet).
+ */
+type AttemptState = 'queued' | 'running' | 'stopping';
+
+/** An attempt this node holds, from its committed start until its work returned or it was dropped. */
+class HeldAttempt implements Attempt {
   readonly execution: Execution;
   readonly job: Job;
+  state: AttemptState = 'queued';
+  /** Why it is stopping; decides what (if anything) is reported when the work returns. */
+  stopReason: StopReason | undefined = undefined;
   /** Created on first use: most handlers never look at their signal, and one costs ~1 µs. */
-  controller: AbortController | undefined;
-  /** Why the signal is (to be) aborted, kept for a signal created after the fact. */
-  abortReason: unknown;
-  timer: TimerHandle | undefined;
-  /** Set once the signal was aborted; decides what (if anything) is reported when the work returns. */
-  stopped: StopReason | undefined;
-  startedAt: number;
-  started: boolean;
+  #controller: AbortController | undefined = undefined;
+  /** The abort reason, kept for a signal created after the stop. */
+  #abortReason: unknown = undefined;
+  timer: TimerHandle | undefined = undefined;
+  startedAt = 0;
+
+  constructor(execution: Execution, job: Job) {
+    this.execution = execution;
+    this.job = job;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopReason !== undefined) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Aborts the signal (now, or when it is first asked for). */
+  abort(reason: unknown): void {
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
 }
 
 const MAX_ERROR_LENGTH = 2000;
 
+/** The outcome of an attempt aborted because this node's scheduler closed (a retry follows elsewhere). */
+const CLOSED_UNDER_IT: Outcome = { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' };
+
 /** Runs the attempts assigned to this node. */
 export class Executor {
   readonly #o: ExecutorOptions;
-  readonly #deliver: (request: WebhookRequest) => Promise<WebhookResult>;
-  readonly #running = new Map<string, Running>();
+  readonly #handlerRunner: Runner;
+  readonly #webhookRunner: Runner;
+  readonly #running = new Map<string, HeldAttempt>();
   /** Attempts not started yet: waiting for the next turn or a concurrency slot (FIFO; `#queueHead` avoids O(n) shifts). */
-  #queue: Running[] = [];
+  #queue: HeldAttempt[] = [];
   #queueHead = 0;
   #kickScheduled = false;
   #starting = false;
@@ -194,7 +105,14 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
-    this.#deliver = options.deliver ?? defaultDeliver;
+    this.#handlerRunner = handlerRunner(options.handlers, options.nodeId);
+    this.#webhookRunner = webhookRunner({
+      secret: options.webhookSecret,
+      allowPrivate: options.webhookAllowPrivate,
+      timeoutMs: options.webhookTimeoutMs,
+      clock: options.clock,
+      ...(options.deliver !== undefined && { deliver: options.deliver }),
+    });
   }
 
   /** Attempts running or waiting for a slot on this node. */
@@ -210,16 +128,7 @@ export class Executor {
   /** Starts a committed attempt of `job`. Ignored when the executor is closing or already runs it. */
   start(execution: Execution, job: Job): void {
     if (this.#closing || this.#running.has(execution.id)) return;
-    const run: Running = {
-      execution,
-      job,
-      controller: undefined,
-      abortReason: undefined,
-      timer: undefined,
-      stopped: undefined,
-      startedAt: 0,
-      started: false,
-    };
+    const run = new HeldAttempt(execution, job);
     this.#running.set(execution.id, run);
     this.#queue.push(run);
     // Run on the next turn, not inside the log's apply: a finish or cancel applied in the same
@@ -242,9 +151,9 @@ export class Executor {
    */
   abort(executionId: string, reason: 'cancelled' | 'finished'): void {
     const run = this.#running.get(executionId);
-    if (run === undefined || run.stopped !== undefined) return;
-    this.#stop(run, reason);
-    if (!run.started) this.#forget(run);
+    if (run === undefined || run.stopReason !== undefined) return;
+    if (run.state === 'queued') this.#forget(run);
+    else this.#stop(run, reason);
   }
 
   /**
@@ -255,7 +164,7 @@ export class Executor {
   async drain(graceMs: number): Promise<void> {
     this.#closing = true;
     // Waiting attempts never started: leave them to the in-progress timeout on the next leader.
-    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as Running);
+    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as HeldAttempt);
     this.#queue = [];
     this.#queueHead = 0;
     if (this.#allStopped()) return;
@@ -266,7 +175,7 @@ export class Executor {
     this.#o.clock.clearTimeout(timer);
     if (this.#allStopped()) return;
     const returned = new Promise<void>((resolve) => (this.#drained = resolve));
-    for (const run of this.#running.values()) if (run.stopped === undefined) this.#stop(run, 'closing');
+    for (const run of this.#running.values()) if (run.state === 'running') this.#stop(run, 'closing');
     // Give aborted handlers a moment to return (and report); one that ignores its signal must
     // not hold close() hostage forever.
     const lastChance = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, graceMs)));
@@ -281,136 +190,75 @@ export class Executor {
    * them, so they do not hold `drain` up; while draining, `closing` ones count until they return.
    */
   #allStopped(): boolean {
-    for (const run of this.#running.values()) if (run.stopped === undefined || run.stopped === 'closing') return false;
+    for (const run of this.#running.values()) if (run.state !== 'stopping' || run.stopReason === 'closing') return false;
     return true;
   }
 
-  #run(run: Running): void {
+  #run(run: HeldAttempt): void {
     this.#active++;
-    run.started = true;
+    run.state = 'running';
     run.startedAt = this.#o.clock.now();
-    const { job } = run;
-    if (job.webhook !== undefined) {
-      this.#runWebhook(run, job.webhook);
-      return;
-    }
-    const handler = job.handler === undefined ? undefined : this.#o.handlers.get(job.handler);
-    if (handler === undefined) {
-      this.#report(run, {
-        status: 'failed',
-        errorType: 'handler_error',
-        error: job.handler === undefined
-          ? 'job has neither a handler nor a webhook'
-          : `no handler registered for "${job.handler}" on node ${this.#o.nodeId}`,
-      });
-      return;
-    }
-    let result: unknown;
-    try {
-      result = handler(new Context(run));
-    } catch (error) {
-      this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) });
-      return;
-    }
-    if (isPromiseLike(result)) {
+    const runner = run.job.webhook !== undefined ? this.#webhookRunner : this.#handlerRunner;
+    if (runner.run(run, this.#settle) && runner.timedByExecutor) {
       // Armed only now: a synchronous handler cannot be interrupted anyway, and most handlers
       // in a burst of short jobs finish before a timer would be worth creating.
-      const left = job.timeoutMs - (this.#o.clock.now() - run.startedAt);
+      const left = run.job.timeoutMs - (this.#o.clock.now() - run.startedAt);
       run.timer = this.#o.clock.setTimeout(() => this.#onTimeout(run), Math.max(0, left));
-      result.then(
-        () => this.#report(run, { status: 'completed' }),
-        (error: unknown) => this.#report(run, { status: 'failed', errorType: 'handler_error', error: errorMessage(error) }),
-      );
-    } else {
-      this.#report(run, { status: 'completed' });
     }
   }
 
-  #runWebhook(run: Running, url: string): void {
-    const { job, execution } = run;
-    const timeoutMs = Math.min(job.timeoutMs, this.#o.webhookTimeoutMs ?? Infinity);
-    const request: WebhookRequest = {
-      url,
-      jobId: job.id,
-      jobType: webhookJobType(job.kind),
-      executionId: execution.id,
-      attempt: execution.attempt,
-      scheduledAt: execution.scheduledAt,
-      executedAt: execution.startedAt,
-      idempotencyKey: execution.idempotencyKey,
-      timeoutMs,
-      signal: signalOf(run),
-      allowPrivate: this.#o.webhookAllowPrivate,
-      clock: this.#o.clock,
-    };
-    if (job.payload !== undefined) request.payload = job.payload;
-    if (this.#o.webhookSecret !== undefined) request.secret = this.#o.webhookSecret;
-    this.#deliver(request).then(
-      (result) => {
-        if (result.ok) {
-          this.#report(run, { status: 'completed', httpStatus: result.httpStatus, responseTimeMs: result.responseTimeMs });
-          return;
-        }
-        this.#report(run, {
-          status: result.errorType === 'timeout' ? 'timeout' : 'failed',
-          errorType: result.errorType ?? 'unknown',
-          error: result.error,
-          httpStatus: result.httpStatus,
-          responseTimeMs: result.responseTimeMs,
-        });
-      },
-      (error: unknown) => this.#report(run, { status: 'failed', errorType: 'unknown', error: errorMessage(error) }),
-    );
-  }
+  /** A runner's report: the work of an attempt returned. */
+  readonly #settle = (attempt: Attempt, outcome: Outcome): void => this.#report(attempt as HeldAttempt, outcome);
 
-  #onTimeout(run: Running): void {
+  #onTimeout(run: HeldAttempt): void {
     run.timer = undefined;
-    if (run.stopped !== undefined) return;
+    if (run.state !== 'running') return;
     this.#stop(run, 'timeout');
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
-    this.#o.pipe.push(this.#finish(run, {
+    this.#o.batcher.push(this.#finish(run, {
       status: 'timeout',
       errorType: 'timeout',
       error: `execution timed out after ${run.job.timeoutMs}ms`,
     }, false));
   }
 
-  #stop(run: Running, reason: StopReason): void {
-    run.stopped = reason;
+  #stop(run: HeldAttempt, reason: StopReason): void {
+    run.state = 'stopping';
+    run.stopReason = reason;
     if (run.timer !== undefined) {
       this.#o.clock.clearTimeout(run.timer);
       run.timer = undefined;
     }
-    run.abortReason =
+    run.abort(
       reason === 'timeout'
         ? new DOMException('execution timed out', 'TimeoutError')
-        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError');
-    run.controller?.abort(run.abortReason);
+        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
+    );
     this.#maybeDrained();
   }
 
   /** The work of `run` returned (or failed to start): report per how it was stopped, free the slot. */
-  #report(run: Running, outcome: Outcome): void {
+  #report(run: HeldAttempt, outcome: Outcome): void {
     if (this.#running.get(run.execution.id) !== run) return;
     if (run.timer !== undefined) {
       this.#o.clock.clearTimeout(run.timer);
       run.timer = undefined;
     }
-    switch (run.stopped) {
+    switch (run.stopReason) {
       case undefined:
-        this.#o.pipe.push(this.#finish(run, outcome, true));
+        this.#o.batcher.push(this.#finish(run, outcome, true));
         break;
       case 'timeout':
       case 'finished': {
         // The attempt was already ended in the log (by our timeout, or by the leader presuming
         // it dead); its retry may be held until the handler lets go, which is now.
         const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
-        this.#o.pipe.push(settle);
+        this.#o.batcher.push(settle);
         break;
       }
       case 'closing':
-        this.#o.pipe.push(this.#finish(run, { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' }, true));
+        this.#o.batcher.push(this.#finish(run, CLOSED_UNDER_IT, true));
         break;
       default:
         // Cancelled or deleted: no retry to release, nothing left to say.
@@ -419,7 +267,7 @@ export class Executor {
     this.#forget(run);
   }
 
-  #finish(run: Running, outcome: Outcome, settled: boolean): FinishExecutionCommand {
+  #finish(run: HeldAttempt, outcome: Outcome, settled: boolean): FinishExecutionCommand {
     const now = this.#o.clock.now();
     const command: Mutable<FinishExecutionCommand> = {
       type: 'finishExecution',
@@ -437,12 +285,13 @@ export class Executor {
     return command;
   }
 
-  #forget(run: Running): void {
-    if (this.#running.get(run.execution.id) === run) this.#running.delete(run.execution.id);
-    if (run.started) {
-      run.started = false;
-      this.#active--;
-      this.#startWaiting();
+  #forget(run: HeldAttempt): void {
+    if (this.#running.get(run.execution.id) === run) {
+      this.#running.delete(run.execution.id);
+      if (run.state !== 'queued') {
+        this.#active--;
+        this.#startWaiting();
+      }
     }
     this.#maybeDrained();
   }
@@ -468,80 +317,17 @@ export class Executor {
 
   #startLoop(): void {
     while (this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
-      const next = this.#queue[this.#queueHead] as Running;
-      this.#queue[this.#queueHead++] = undefined as unknown as Running;
+      const next = this.#queue[this.#queueHead] as HeldAttempt;
+      this.#queue[this.#queueHead++] = undefined as unknown as HeldAttempt;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#queueHead);
         this.#queueHead = 0;
       }
-      if (this.#running.get(next.execution.id) === next && next.stopped === undefined) this.#run(next);
+      if (this.#running.get(next.execution.id) === next) this.#run(next);
     }
-  }
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** The attempt's signal, created on first use (already aborted if the attempt was stopped). */
-function signalOf(run: Running): AbortSignal {
-  if (run.controller === undefined) {
-    run.controller = new AbortController();
-    if (run.stopped !== undefined) run.controller.abort(run.abortReason);
-  }
-  return run.controller.signal;
-}
-
-/** What a handler receives; the signal is made only if the handler asks for it. */
-class Context implements HandlerContext {
-  readonly job: Job;
-  readonly execution: HandlerExecution;
-  readonly idempotencyKey: string;
-  readonly payload: JsonValue | undefined;
-  readonly #run: Running;
-
-  constructor(run: Running) {
-    const e = run.execution;
-    this.job = run.job;
-    this.execution = { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt };
-    this.idempotencyKey = e.idempotencyKey;
-    this.payload = run.job.payload;
-    this.#run = run;
-  }
-
-  get signal(): AbortSignal {
-    return signalOf(this.#run);
-  }
-}
-
-interface Outcome {
-  readonly status: FinishExecutionCommand['status'];
-  readonly errorType?: ExecutionErrorType;
-  readonly error?: string | undefined;
-  readonly httpStatus?: number | undefined;
-  readonly responseTimeMs?: number | undefined;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  try {
-    return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
   }
 }
 
 function truncate(text: string): string {
   return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
-}
-
-function asError(error: unknown, context: string): Error {
-  const cause = error instanceof Error ? error : new Error(String(error));
-  return new Error(`${context}: ${cause.message}`, { cause });
 }

@@ -1,8 +1,9 @@
 /**
  * The leader's firing loop. While this node leads, it mirrors every job's wake time in a
  * {@link SlotQueue}, keeps ONE clock timer armed for the earliest, and when it fires asks the
- * pure state machine what to do about each due job (`decide`) and proposes the answers — all
- * jobs due in one pass share one `batch` log entry. The cost of a pass depends on how many jobs
+ * pure state machine what to do about each due job (`decide`) and proposes the answers through
+ * the {@link CommandBatcher}, flushed right after the pass — all jobs due in one pass share one
+ * `batch` log entry. The cost of a pass depends on how many jobs
  * are due, never on how many are pending, and nothing polls job by job.
  *
  * A job whose proposal is in flight is out of the queue until the applied entry re-arms it
@@ -10,20 +11,10 @@
  * History pruning rides on the same queue and timer under a key no job id can take.
  */
 import type { CompleteClock, TimerHandle } from '../util/clock.js';
+import type { CommandBatcher } from './command-batcher.js';
 import { SlotQueue } from './slot-queue.js';
 import type { Command } from './state/commands.js';
-
-/** What `decide` needs besides the job and the time. */
-export interface DecideContext {
-  readonly nodeId: string;
-  readonly term: number;
-  readonly missedThresholdMs: number;
-  readonly inProgressTimeoutMs: number;
-  /** Whether this node still runs `executionId` (an attempt orphaned by a crash is not). */
-  isRunningLocally(executionId: string): boolean;
-  /** Uniform draws in [0, 1) for the jitter of retries that `decide` plans. */
-  random?(): number;
-}
+import type { DecideContext } from './state/types.js';
 
 /** The part of the scheduler state the loop reads. */
 export interface LoopState {
@@ -40,8 +31,8 @@ export interface LeaderLoopOptions {
   readonly nodeId: string;
   readonly clock: CompleteClock;
   readonly state: LoopState;
-  /** Proposes one command through the log and resolves once it is applied. */
-  readonly propose: (command: Command) => Promise<unknown>;
+  /** Proposes each pass's decisions (once, not retried: the loop re-decides after its backoff). */
+  readonly batcher: CommandBatcher;
   readonly isRunningLocally: (executionId: string) => boolean;
   /** Passed to `decide` for retry jitter. */
   readonly random?: () => number;
@@ -60,7 +51,10 @@ export interface LeaderLoopOptions {
    * clocks, whose timers are exact.
    */
   readonly timerSlackMs?: number;
-  /** Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 1024: larger batches keep more objects alive across a scavenge, and the promotions cost more than the extra entries. */
+  /**
+   * Most jobs decided in one pass (one log entry); the rest follow in the next turn. Default 1024: larger batches
+   * keep more objects alive across a scavenge, and the promotions cost more than the extra entries.
+   */
   readonly maxBatch?: number;
   readonly onError: (error: Error) => void;
 }
@@ -108,16 +102,6 @@ export class LeaderLoop {
   /** Jobs waiting in the queue (the pruning entry excluded). */
   get pending(): number {
     return this.#queue.size - (this.#queue.has(PRUNE_KEY) ? 1 : 0);
-  }
-
-  /** Jobs whose decision is being proposed. */
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
-  /** The earliest queued wake time (`Infinity` when none); for diagnostics and tests. */
-  get nextWakeAt(): number {
-    return this.#queue.peekTime();
   }
 
   /** This node became leader of `term`: load every wake time and start firing. */
@@ -239,13 +223,17 @@ export class LeaderLoop {
       for (let k = 0; k < decided.length; k++) commands.push(decided[k] as Command);
     }
     due.length = 0;
-    if (commands.length > 0) this.#propose(commands.length === 1 ? (commands[0] as Command) : { type: 'batch', commands }, jobs);
+    if (commands.length > 0) this.#propose(commands, jobs);
     this.#arm();
   };
 
-  #propose(command: Command, jobs: readonly string[]): void {
+  #propose(commands: readonly Command[], jobs: readonly string[]): void {
     const epoch = this.#epoch;
-    this.#o.propose(command).then(
+    const batcher = this.#o.batcher;
+    const sent = batcher.send(commands);
+    // Now, not next turn: a due job must not wait for the batcher's turn.
+    batcher.flush();
+    sent.then(
       () => {
         if (epoch !== this.#epoch) return;
         this.#failures = 0;

@@ -1,213 +1,64 @@
 /**
- * The public facade: `createScheduler()` wires one Raft log, the pure scheduler state machine,
- * the leader loop and the executor together, and `Scheduler` is what applications hold.
- *
- * Every mutation is a command encoded into the log and applied on every replica; a call resolves
- * once its command is committed and applied here (durable on a majority). Reads come from this
- * node's replica; pass `{ consistent: true }` to confirm with the leader first (linearizable).
+ * The public facade: `Scheduler` is what applications hold. Every mutation is a command submitted
+ * through the {@link CommandPort}; a call resolves once its command is committed and applied here
+ * (durable on a majority). Reads come from this node's replica; pass `{ consistent: true }` to
+ * confirm with the leader first (linearizable). The parts are built and started by
+ * `createScheduler` (create.ts), the composition root.
  */
-import { EventEmitter } from 'eventemitter3';
-import { RaftNode } from '../raft/node.js';
-import type { RaftTiming } from '../raft/timing.js';
-import type { LeadershipChange, RaftStorage, ReplicatedLog, StateMachine, Transport } from '../raft/types.js';
-import { createLevelStorage } from '../storage/level-storage.js';
-import { openDiskStorage } from '../storage/disk.js';
-import { openMemoryStorage } from '../storage/memory.js';
-import { systemClock } from '../util/clock.js';
+import type { ReplicatedLog } from '../raft/index.js';
+import type { CompleteClock } from '../util/clock.js';
 import { generateId } from '../util/ids.js';
-import { decodeCommand, encodeCommand } from './codec.js';
-import {
-  CapacityError,
-  ClosedError,
-  InvalidStateError,
-  JobConflictError,
-  JobNotFoundError,
-  SchedulerError,
-  ValidationError,
-} from './errors.js';
-import type { AttemptOutcome, SchedulerEventName, SchedulerEvents, SchedulerListener as Listener } from './events.js';
-import { CommandPipe, Executor, type Handler } from './executor.js';
-import { LeaderLoop } from './leader-loop.js';
-import type {
-  CatchUpPolicy,
-  Execution,
-  Job,
-  JobSpec,
-  JobSpecBase,
-  JobStatus,
-  JobStatusInfo,
-  OverlapPolicy,
-  SkippedOccurrence,
-} from './model.js';
-import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
-import { SchedulerState } from './state/index.js';
-import type { Command, JobDefinition } from './state/commands.js';
-import type { ApplyResult, RejectionInfo, StateEffect, StateCounts } from './state/types.js';
+import { storageOrLogError, translateLogError, type CommandPort } from './command-port.js';
+import type { EffectRouter } from './effect-router.js';
+import { ClosedError, JobNotFoundError, ValidationError } from './errors.js';
+import type { EventHub } from './event-hub.js';
+import type { SchedulerEventName, SchedulerListener as Listener } from './events.js';
+import type { CommandBatcher } from './command-batcher.js';
+import type { Executor, Handler } from './executor.js';
+import { schedulerHealth, schedulerStats } from './health.js';
+import type { LeaderLoop } from './leader-loop.js';
+import type { Execution, Job, JobSpec, JobStatusInfo, SkippedOccurrence } from './model.js';
+import type { ResolvedOptions } from './options.js';
+import { startCommand } from './state/decide.js';
+import type { SchedulerState } from './state/index.js';
+import type { JobDefinition } from './state/commands.js';
+import type { HealthOptions, JobListPage, JobUpdate, ListOptions, ReadOptions, SchedulerHealth, SchedulerStats } from './types.js';
 import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from './validate.js';
 
+/** A module that imported `createScheduler` from here before the composition root had a file of its own keeps working. */
+export { createScheduler } from './create.js';
+
 /**
- * The changes `update` applies: any job-spec field, absent fields kept. The kind cannot change
- * (no `cron` on a one-shot job, no `at` on a cron job); `startAt`/`endAt: null` remove the bound.
+ * The running parts a {@link Scheduler} fronts, built and started by `createScheduler`.
+ * @internal
  */
-export interface JobUpdate extends Partial<Omit<JobSpecBase, 'id'>> {
-  /** New time of a one-shot job. */
-  readonly at?: Date | number | string;
-  /** New expression of a cron job. */
-  readonly cron?: string;
-  readonly timezone?: string;
-  readonly startAt?: Date | number | string | null;
-  readonly endAt?: Date | number | string | null;
-  readonly overlap?: OverlapPolicy;
-  readonly catchUp?: CatchUpPolicy;
-  readonly catchUpWindow?: number | string;
-}
-
-/** Options of the read methods. */
-export interface ReadOptions {
-  /** Confirm with the leader that this replica is up to date before reading (linearizable). */
-  readonly consistent?: boolean;
-}
-
-/** Filter and page of {@link Scheduler.list}. */
-export interface ListOptions extends ReadOptions {
-  /** Only jobs in this status. */
-  readonly status?: JobStatus;
-  /** Most jobs returned (default: all). */
-  readonly limit?: number;
-  /** `nextCursor` of the previous page. */
-  readonly cursor?: string;
-}
-
-/** A page of {@link Scheduler.page}. */
-export interface JobListPage {
-  readonly jobs: Job[];
-  /** Present when more jobs follow: pass it back as `cursor`. */
-  readonly nextCursor?: string;
-  /** How many jobs match, over all pages. */
-  readonly total: number;
-}
-
-/** This node's role in the cluster. */
-export type NodeRole = 'leader' | 'follower' | 'candidate';
-
-/** Counts and limits, as `GET /health` reports them. */
-export interface SchedulerStats {
-  readonly nodeId: string;
-  readonly role: NodeRole;
-  readonly isLeader: boolean;
-  /** The leader's node id, or `null` when none is known. */
-  readonly leader: string | null;
-  readonly jobs: {
-    readonly current: number;
-    readonly limit: number;
-    readonly available: number;
-    readonly byStatus: Readonly<Record<JobStatus, number>>;
-  };
-  /** The state's memory estimate (what capacity checks use) against the configured budget. */
-  readonly memory: {
-    readonly currentBytes: number;
-    readonly limitBytes: number;
-    readonly availableBytes: number;
-    readonly utilizationPercent: number;
-  };
-  readonly executions: {
-    readonly inProgress: number;
-    readonly completed: number;
-    readonly failed: number;
-    readonly timeout: number;
-    readonly cancelled: number;
-    /** (failed + timeout) / finished attempts, 0 when none finished. */
-    readonly failureRate: number;
-    readonly lastExecutedAt?: number;
-  };
-  /** Attempts running (or waiting for a concurrency slot) on this node. */
-  readonly runningHere: number;
-  /** Wake times the leader loop holds (0 on followers). */
-  readonly queued: number;
-}
-
-/** Options of {@link Scheduler.health}. */
-export interface HealthOptions {
-  /** Failure rate above which the node is `degraded` (default 0.1, the seed's `HEALTH_FAILURE_THRESHOLD`). */
-  readonly failureThreshold?: number;
-}
-
-/** The health verdict of `GET /health`. */
-export interface SchedulerHealth extends SchedulerStats {
-  /**
-   * `ok`; `degraded` at ≥ 90% memory or, with ≥ 10 finished attempts, a failure rate above the
-   * threshold; `unhealthy` above 50% failures or with no known leader.
-   */
-  readonly status: 'ok' | 'degraded' | 'unhealthy';
-}
-
-/** Raft tuning for `createScheduler` (advanced; the defaults suit most deployments). */
-export interface RaftTuning {
-  /** Tick length and election/heartbeat ticks. */
-  readonly timing?: RaftTiming;
-  /** A proposal not applied after this long is rejected (default 10s). */
-  readonly proposalTimeoutMs?: number;
-}
-
-/** {@link SchedulerOptions} plus the advanced Raft tuning. */
-export interface CreateSchedulerOptions extends SchedulerOptions {
-  /** Advanced: Raft timing. */
-  readonly raft?: RaftTuning;
-}
-
-/** The transport of a cluster of one: there is nobody to talk to. */
-function loneTransport(id: string): Transport {
-  return { id, send() {}, onMessage() {}, close: async () => {} };
-}
-
-async function openStorage(o: ResolvedOptions): Promise<RaftStorage> {
-  const storage = o.storage;
-  if (storage === 'memory') return openMemoryStorage();
-  if ('path' in storage) return openDiskStorage(storage.path, { sync: storage.sync ?? true });
-  // The caller opened it and may use it for more than us: leave closing it to them.
-  return createLevelStorage(storage.level, { closeDatabase: false });
+export interface SchedulerParts {
+  readonly options: ResolvedOptions;
+  readonly log: ReplicatedLog;
+  readonly state: SchedulerState;
+  readonly events: EventHub;
+  /** Handlers by name, shared with the executor so `handle`/`unhandle` take effect at once. */
+  readonly handlers: Map<string, Handler>;
+  readonly port: CommandPort;
+  readonly batcher: CommandBatcher;
+  readonly executor: Executor;
+  readonly loop: LeaderLoop;
+  readonly router: EffectRouter;
+  /** Ends the router's leadership subscription. */
+  readonly unsubscribe: () => void;
+  /** The handle that keeps the process alive while the scheduler is open (`keepAlive`). */
+  readonly keepAlive: NodeJS.Timeout | undefined;
 }
 
 /**
- * Creates and starts a scheduler node. With no options: one node, in-memory storage, the system
- * clock. Resolves once the node has replayed its log (and, alone, become leader).
- */
-export async function createScheduler(options: CreateSchedulerOptions = {}): Promise<Scheduler> {
-  const o = resolveOptions(options);
-  const storage = await openStorage(o);
-  const scheduler = new Scheduler(
-    o,
-    (stateMachine) =>
-      new RaftNode({
-        id: o.nodeId,
-        voters: o.voters,
-        storage,
-        transport: o.transport ?? loneTransport(o.nodeId),
-        stateMachine,
-        clock: o.clock,
-        random: o.random,
-        ...(options.raft?.timing !== undefined && { timing: options.raft.timing }),
-        ...(options.raft?.proposalTimeoutMs !== undefined && { proposalTimeoutMs: options.raft.proposalTimeoutMs }),
-      }),
-    SECRET,
-  );
-  await startScheduler(scheduler);
-  return scheduler;
-}
-
-/** Guards the constructor: only `createScheduler` may call it. */
-const SECRET = Symbol('scheduler-internal');
-
-/** Starts the log and ends the replay phase; set by a static block of `Scheduler` (it reaches private state). */
-let startScheduler: (scheduler: Scheduler) => Promise<void>;
-
-/** A listener or its guard, as the wrapper bookkeeping stores them (only compared by identity). */
-type AnyListener = object;
-
-/**
- * A scheduler node. Obtain one with {@link createScheduler}; register handlers with
+ * A scheduler node. Obtain one with `createScheduler`; register handlers with
  * {@link Scheduler.handle}; schedule with {@link Scheduler.schedule}; close with
  * {@link Scheduler.close} (or `await using`).
+ *
+ * Besides the errors each method names, a write (and a `{ consistent: true }` read) rejects with
+ * `NoLeaderError` during an election, `TimeoutError` when it was not applied in time (its outcome
+ * is then unknown), `ClosedError` once closed, and `StorageError` when the node's storage failed;
+ * every failure is a `SchedulerError` with a stable `code`.
  */
 export class Scheduler {
   /** This node's id. */
@@ -215,162 +66,62 @@ export class Scheduler {
   readonly #o: ResolvedOptions;
   readonly #log: ReplicatedLog;
   readonly #state: SchedulerState;
-  readonly #emitter = new EventEmitter<SchedulerEvents>();
-  /** User listener → the guarded wrappers registered for it, per event. */
-  readonly #wrappers = new Map<string, Map<AnyListener, AnyListener[]>>();
-  readonly #handlers = new Map<string, Handler>();
+  readonly #events: EventHub;
+  readonly #handlers: Map<string, Handler>;
   /** Made once: validation asks it for every spec of a bulk call. */
   readonly #handlerExists = (name: string): boolean => this.#handlers.has(name);
-  readonly #pipe: CommandPipe;
+  readonly #port: CommandPort;
+  readonly #batcher: CommandBatcher;
   readonly #executor: Executor;
   readonly #loop: LeaderLoop;
-  /** True while the log is replayed on start: nothing is executed or emitted for history. */
-  #replaying = true;
-  #term = 0;
-  #closing: Promise<void> | undefined;
-  #keepAlive: NodeJS.Timeout | undefined;
+  readonly #router: EffectRouter;
   readonly #unsubscribe: () => void;
+  readonly #keepAlive: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
 
-  static {
-    startScheduler = async (scheduler) => {
-      try {
-        await scheduler.#log.start();
-      } catch (error) {
-        await scheduler.#log.close().catch(() => {});
-        throw error;
-      }
-      scheduler.#replaying = false;
-      // A ref'd handle that does nothing: it only tells Node someone is still listening.
-      if (scheduler.#o.keepAlive) scheduler.#keepAlive = setInterval(() => {}, 1 << 30);
-    };
-  }
-
-  /** @internal Use {@link createScheduler}. */
-  constructor(options: ResolvedOptions, makeLog: (stateMachine: StateMachine) => ReplicatedLog, secret: symbol) {
-    if (secret !== SECRET) throw new TypeError('use createScheduler() to create a Scheduler');
-    this.#o = options;
-    this.nodeId = options.nodeId;
-    this.#log = makeLog({ apply: (data) => this.#applyEntry(data) });
-    this.#state = new SchedulerState((effect: StateEffect) => this.#onEffect(effect));
-    const onError = (error: Error): void => this.#reportError(error);
-    const propose = (command: Command): Promise<unknown> => this.#log.propose(encodeCommand(command));
-    this.#pipe = new CommandPipe(propose, options.clock, onError);
-    this.#executor = new Executor({
-      nodeId: options.nodeId,
-      clock: options.clock,
-      random: options.random,
-      handlers: this.#handlers,
-      pipe: this.#pipe,
-      concurrency: options.concurrency,
-      webhookSecret: options.webhookSecret,
-      webhookAllowPrivate: options.webhookAllowPrivate,
-      webhookTimeoutMs: options.webhookTimeoutMs,
-      onError,
-    });
-    const state = this.#state;
-    this.#loop = new LeaderLoop({
-      nodeId: options.nodeId,
-      clock: options.clock,
-      state: {
-        decide: (jobId, now, ctx) => state.decide(jobId, now, ctx),
-        wakeTimes: () => state.wakeTimes(),
-        wakeTime: (jobId) => state.wakeTime(jobId),
-      },
-      propose,
-      isRunningLocally: (executionId) => this.#executor.isRunning(executionId),
-      random: options.random,
-      missedThresholdMs: options.missedThresholdMs,
-      inProgressTimeoutMs: options.inProgressTimeoutMs,
-      slotGapMs: options.slotGapMs,
-      // Only real timers are late by design; a simulated clock's are exact.
-      timerSlackMs: options.clock === systemClock ? 1 : 0,
-      pruneIntervalMs: options.pruneIntervalMs,
-      historyRetentionMs: options.historyRetentionMs,
-      historyLimit: options.historyLimit,
-      onError,
-    });
-    this.#unsubscribe = this.#log.onLeadership((change) => this.#onLeadership(change));
-  }
-
-  /** The log driver's entry point: decode and apply one committed entry. */
-  #applyEntry(data: Uint8Array): unknown {
-    let command: Command;
-    try {
-      command = decodeCommand(data);
-    } catch (error) {
-      // Every replica holds the same bytes and fails the same way, so skipping keeps them equal;
-      // throwing would only tear down this node's apply loop.
-      const message = error instanceof Error ? error.message : String(error);
-      this.#reportError(new SchedulerError('INTERNAL', `unreadable log entry skipped: ${message}`));
-      return { ok: false, rejected: { code: 'INVALID_COMMAND', message } } satisfies ApplyResult;
-    }
-    return this.#state.apply(command);
+  /**
+   * @internal Use `createScheduler`, which builds and starts the parts.
+   * @param parts - the started runtime.
+   */
+  constructor(parts: SchedulerParts) {
+    this.#o = parts.options;
+    this.nodeId = parts.options.nodeId;
+    this.#log = parts.log;
+    this.#state = parts.state;
+    this.#events = parts.events;
+    this.#handlers = parts.handlers;
+    this.#port = parts.port;
+    this.#batcher = parts.batcher;
+    this.#executor = parts.executor;
+    this.#loop = parts.loop;
+    this.#router = parts.router;
+    this.#unsubscribe = parts.unsubscribe;
+    this.#keepAlive = parts.keepAlive;
   }
 
   // ---------------------------------------------------------------- events
 
-  /** Adds a listener (see {@link SchedulerEvents} for names and arguments). */
+  /** Adds a listener (see `SchedulerEvents` for names and arguments). */
   on<K extends SchedulerEventName>(event: K, listener: Listener<K>): this {
-    this.#emitter.on(event, this.#guard(event, listener, false) as never);
+    this.#events.on(event, listener);
     return this;
   }
 
   /** Adds a listener that is removed after its first call. */
   once<K extends SchedulerEventName>(event: K, listener: Listener<K>): this {
-    this.#emitter.once(event, this.#guard(event, listener, true) as never);
+    this.#events.once(event, listener);
     return this;
   }
 
   /** Removes one registration of `listener` for `event`, or every listener of `event` when `listener` is absent. */
   off<K extends SchedulerEventName>(event: K, listener?: Listener<K>): this {
-    if (listener === undefined) {
-      this.#emitter.removeAllListeners(event);
-      this.#wrappers.delete(event);
-      return this;
-    }
-    const byListener = this.#wrappers.get(event);
-    const wrappers = byListener?.get(listener);
-    const wrapper = wrappers?.pop();
-    if (wrappers !== undefined && wrappers.length === 0) byListener!.delete(listener);
-    if (wrapper !== undefined) this.#emitter.off(event, wrapper as never);
+    this.#events.off(event, listener);
     return this;
   }
 
   /** How many listeners `event` has. */
   listenerCount(event: SchedulerEventName): number {
-    return this.#emitter.listenerCount(event);
-  }
-
-  /** Wraps a user listener so that its exceptions become `error` events instead of breaking apply. */
-  #guard<K extends SchedulerEventName>(event: K, listener: Listener<K>, once: boolean): AnyListener {
-    let byListener = this.#wrappers.get(event);
-    if (byListener === undefined) this.#wrappers.set(event, (byListener = new Map()));
-    let wrappers = byListener.get(listener);
-    if (wrappers === undefined) byListener.set(listener, (wrappers = []));
-    const list = wrappers;
-    const wrapper = (...args: SchedulerEvents[K]): void => {
-      if (once) {
-        const i = list.indexOf(wrapper);
-        if (i >= 0) list.splice(i, 1);
-      }
-      try {
-        listener(...args);
-      } catch (error) {
-        if (event === 'error') return; // an error listener that throws has nowhere left to report to
-        this.#reportError(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    list.push(wrapper);
-    return wrapper;
-  }
-
-  #emit<K extends SchedulerEventName>(event: K, ...args: SchedulerEvents[K]): void {
-    (this.#emitter.emit as (event: K, ...args: SchedulerEvents[K]) => boolean)(event, ...args);
-  }
-
-  #reportError(error: Error): void {
-    if (this.#emitter.listenerCount('error') > 0) this.#emit('error', error);
-    else process.emitWarning(error);
+    return this.#events.listenerCount(event);
   }
 
   // ---------------------------------------------------------------- handlers
@@ -400,8 +151,7 @@ export class Scheduler {
     this.#assertOpen();
     const now = this.#o.clock.now();
     const definition = this.#resend(spec) ?? this.#normalize(spec, now);
-    const result = await this.#submit({ type: 'createJobs', now, jobs: [definition], limits: this.#limits() });
-    if (result.type !== 'createJobs') throw unexpected(result);
+    const result = await this.#port.submit({ type: 'createJobs', now, jobs: [definition], limits: this.#limits() });
     return result.jobs[0] as Job;
   }
 
@@ -422,16 +172,12 @@ export class Scheduler {
       try {
         definition = this.#normalize(specs[i] as JobSpec, now);
       } catch (error) {
-        if (error instanceof ValidationError) {
-          throw new ValidationError(error.code, `[${i}].${error.field}`, error.message.slice(error.field.length + 2));
-        }
-        throw error;
+        throw error instanceof ValidationError ? error.withFieldPrefix(`[${i}]`) : error;
       }
       jobs[i] = definition;
       ids[i] = definition.id;
     }
-    const result = await this.#submit({ type: 'createJobs', now, jobs, limits: this.#limits() });
-    if (result.type !== 'createJobs') throw unexpected(result);
+    await this.#port.submit({ type: 'createJobs', now, jobs, limits: this.#limits() });
     return ids;
   }
 
@@ -448,8 +194,7 @@ export class Scheduler {
     if (current === undefined) throw new JobNotFoundError(id);
     const now = this.#o.clock.now();
     const definition = mergeJobUpdate(current, patch, this.#validationContext(now, id));
-    const result = await this.#submit({ type: 'updateJob', now, jobId: id, definition });
-    if (result.type !== 'updateJob') throw unexpected(result);
+    const result = await this.#port.submit({ type: 'updateJob', now, jobId: id, definition });
     return result.job;
   }
 
@@ -462,23 +207,20 @@ export class Scheduler {
     this.#assertOpen();
     if (reason !== undefined && typeof reason !== 'string') throw new ValidationError('INVALID_FIELD', 'reason', 'must be a string');
     const now = this.#o.clock.now();
-    const result = await this.#submit({ type: 'cancelJob', now, jobId: id, ...(reason !== undefined && { reason }) });
-    if (result.type !== 'cancelJob') throw unexpected(result);
+    const result = await this.#port.submit({ type: 'cancelJob', now, jobId: id, ...(reason !== undefined && { reason }) });
     return result.job;
   }
 
   /** Deletes a job and its history (a running attempt is aborted). Throws {@link JobNotFoundError}. */
   async delete(id: string): Promise<void> {
     this.#assertOpen();
-    const result = await this.#submit({ type: 'deleteJob', now: this.#o.clock.now(), jobId: id });
-    if (result.type !== 'deleteJob') throw unexpected(result);
+    await this.#port.submit({ type: 'deleteJob', now: this.#o.clock.now(), jobId: id });
   }
 
   /** Pauses a job: no occurrence starts until {@link Scheduler.resume} (a running attempt continues). */
   async pause(id: string): Promise<Job> {
     this.#assertOpen();
-    const result = await this.#submit({ type: 'pauseJob', now: this.#o.clock.now(), jobId: id });
-    if (result.type !== 'pauseJob') throw unexpected(result);
+    const result = await this.#port.submit({ type: 'pauseJob', now: this.#o.clock.now(), jobId: id });
     return result.job;
   }
 
@@ -488,8 +230,7 @@ export class Scheduler {
    */
   async resume(id: string): Promise<Job> {
     this.#assertOpen();
-    const result = await this.#submit({ type: 'resumeJob', now: this.#o.clock.now(), jobId: id });
-    if (result.type !== 'resumeJob') throw unexpected(result);
+    const result = await this.#port.submit({ type: 'resumeJob', now: this.#o.clock.now(), jobId: id });
     return result.job;
   }
 
@@ -502,24 +243,20 @@ export class Scheduler {
   async trigger(id: string): Promise<Execution | undefined> {
     this.#assertOpen();
     // The overlap check reads this replica, so make it current first.
-    await this.#log.readIndex();
+    try {
+      await this.#log.readIndex();
+    } catch (error) {
+      throw translateLogError(error);
+    }
     const job = this.#state.getJob(id);
     if (job === undefined) throw new JobNotFoundError(id);
     if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
     const now = this.#o.clock.now();
-    const result = await this.#submit({
-      type: 'startExecution',
-      now,
-      jobId: id,
-      scheduledAt: now,
-      attempt: 1,
-      nodeId: this.nodeId,
-      term: this.#term,
-      manual: true,
-      missedThresholdMs: this.#o.missedThresholdMs,
-      inProgressTimeoutMs: this.#o.inProgressTimeoutMs,
-    });
-    if (result.type !== 'startExecution') throw unexpected(result);
+    const o = this.#o;
+    const { missedThresholdMs, inProgressTimeoutMs } = o;
+    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs, inProgressTimeoutMs };
+    // An extra occurrence at `now`, attempt 1, that does not move the schedule.
+    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true });
     return result.outcome === 'started' ? result.execution : undefined;
   }
 
@@ -586,53 +323,21 @@ export class Scheduler {
 
   /** Counts, limits and roles (what `GET /health` reports). */
   stats(): SchedulerStats {
-    const counts: StateCounts = this.#state.counts();
-    const o = this.#o;
-    const isLeader = this.#log.isLeader();
-    const leader = this.#log.leader();
-    const e = counts.executions;
-    const finished = e.completed + e.failed + e.timeout;
-    return {
+    return schedulerStats({
       nodeId: this.nodeId,
-      role: isLeader || leader === this.nodeId ? 'leader' : leader === null ? 'candidate' : 'follower',
-      isLeader,
-      leader,
-      jobs: {
-        current: counts.jobs,
-        limit: o.maxJobs,
-        available: Math.max(0, o.maxJobs - counts.jobs),
-        byStatus: counts.byStatus,
-      },
-      memory: {
-        currentBytes: counts.estimatedBytes,
-        limitBytes: o.maxMemoryBytes,
-        availableBytes: Math.max(0, o.maxMemoryBytes - counts.estimatedBytes),
-        utilizationPercent: (100 * counts.estimatedBytes) / o.maxMemoryBytes,
-      },
-      executions: {
-        inProgress: e.inProgress,
-        completed: e.completed,
-        failed: e.failed,
-        timeout: e.timeout,
-        cancelled: e.cancelled,
-        failureRate: finished === 0 ? 0 : (e.failed + e.timeout) / finished,
-        ...(counts.lastExecutedAt !== undefined && { lastExecutedAt: counts.lastExecutedAt }),
-      },
+      isLeader: this.#log.isLeader(),
+      leader: this.#log.leader(),
+      counts: this.#state.counts(),
+      maxJobs: this.#o.maxJobs,
+      maxMemoryBytes: this.#o.maxMemoryBytes,
       runningHere: this.#executor.size,
       queued: this.#loop.pending,
-    };
+    });
   }
 
   /** {@link Scheduler.stats} with the health verdict of `GET /health`. */
   health(options: HealthOptions = {}): SchedulerHealth {
-    const stats = this.stats();
-    const threshold = options.failureThreshold ?? 0.1;
-    const e = stats.executions;
-    const finished = e.completed + e.failed + e.timeout;
-    let status: SchedulerHealth['status'] = 'ok';
-    if (stats.leader === null || (finished >= 10 && e.failureRate > 0.5)) status = 'unhealthy';
-    else if (stats.memory.utilizationPercent >= 90 || (finished >= 10 && e.failureRate > threshold)) status = 'degraded';
-    return { ...stats, status };
+    return schedulerHealth(this.stats(), options);
   }
 
   /** A hash of the replicated state (equal on replicas that applied the same log). */
@@ -647,6 +352,7 @@ export class Scheduler {
    * `close()` waits for itself until the grace runs out: call it without awaiting from there.
    */
   close(): Promise<void> {
+    this.#router.closing = true;
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -678,96 +384,19 @@ export class Scheduler {
     }
     await this.#executor.drain(grace);
     // Give the last finishes a chance to land; they are retried, so bound the wait.
-    await withTimeout(this.#pipe.whenIdle(), clock, grace);
-    this.#pipe.close();
+    await withTimeout(this.#batcher.whenIdle(), clock, grace);
+    this.#batcher.close();
     this.#unsubscribe();
     this.#loop.deactivate();
-    await this.#log.close();
     clearInterval(this.#keepAlive);
+    try {
+      await this.#log.close();
+    } catch (error) {
+      throw storageOrLogError(error, 'closing the log');
+    }
   }
 
   // ---------------------------------------------------------------- internals
-
-  #onLeadership(change: LeadershipChange): void {
-    this.#term = change.term;
-    if (this.#closing === undefined) {
-      if (change.isLeader) this.#loop.activate(change.term);
-      else if (this.#loop.active) this.#loop.deactivate();
-    }
-    if (!this.#replaying) this.#emit('leader:changed', { leader: change.leader, isLeader: change.isLeader, term: change.term });
-  }
-
-  #onEffect(effect: StateEffect): void {
-    switch (effect.type) {
-      case 'wake':
-        this.#loop.wake(effect.jobId, effect.at);
-        return;
-      case 'executionStarted':
-        if (this.#replaying) return;
-        if (effect.execution.nodeId === this.nodeId && this.#closing === undefined) this.#executor.start(effect.execution, effect.job);
-        this.#emitIfHeard('execution:started', effect.execution);
-        return;
-      case 'executionFinished':
-        // The log ended an attempt this node still runs (another node's decision): let it go.
-        if (this.#executor.isRunning(effect.execution.id)) this.#executor.abort(effect.execution.id, 'finished');
-        if (!this.#replaying) this.#emitFinished(effect.execution, effect.final, effect.retryAt);
-        return;
-      case 'executionAborted':
-        this.#executor.abort(effect.executionId, 'cancelled');
-        if (!this.#replaying && effect.reason === 'deleted') this.#emitIfHeard('execution:cancelled', effect.execution);
-        return;
-      case 'occurrenceSkipped':
-      case 'occurrenceMissed': {
-        if (this.#replaying) return;
-        const event = effect.type === 'occurrenceSkipped' ? 'occurrence:skipped' : 'occurrence:missed';
-        if (this.#emitter.listenerCount(event) === 0) return;
-        this.#emit(event, { jobId: effect.jobId, scheduledAt: effect.scheduledAt, recordedAt: effect.recordedAt, reason: effect.reason, count: effect.count });
-        return;
-      }
-      case 'jobCreated':
-      case 'jobUpdated':
-      case 'jobCancelled':
-      case 'jobPaused':
-      case 'jobResumed': {
-        if (this.#replaying) return;
-        const event = JOB_EVENTS[effect.type];
-        if (this.#emitter.listenerCount(event) === 0) return;
-        const job = this.#state.getJob(effect.jobId);
-        if (job !== undefined) this.#emit(event, job);
-        return;
-      }
-      case 'jobDeleted':
-        if (!this.#replaying) this.#emitIfHeard('job:deleted', { jobId: effect.jobId, reason: effect.reason });
-        return;
-      default:
-        return;
-    }
-  }
-
-  #emitIfHeard<K extends SchedulerEventName>(event: K, ...args: SchedulerEvents[K]): void {
-    if (this.#emitter.listenerCount(event) > 0) this.#emit(event, ...args);
-  }
-
-  #emitFinished(execution: Execution, final: boolean, retryAt: number | undefined): void {
-    const outcome: AttemptOutcome = retryAt === undefined ? { final } : { final, retryAt };
-    switch (execution.status) {
-      case 'completed':
-        this.#emitIfHeard('execution:completed', execution);
-        break;
-      case 'failed':
-        this.#emitIfHeard('execution:failed', execution, outcome);
-        break;
-      case 'timeout':
-        this.#emitIfHeard('execution:timeout', execution, outcome);
-        break;
-      case 'cancelled':
-        this.#emitIfHeard('execution:cancelled', execution);
-        break;
-      default:
-        break;
-    }
-    if (retryAt !== undefined) this.#emitIfHeard('execution:retrying', execution, retryAt);
-  }
 
   /**
    * A retry of a call that may have committed: when a job with `spec.id` exists, the spec is read
@@ -800,20 +429,19 @@ export class Scheduler {
     };
   }
 
-  #limits() {
+  #limits(): { maxJobs: number; maxMemoryBytes: number } {
     return { maxJobs: this.#o.maxJobs, maxMemoryBytes: this.#o.maxMemoryBytes };
-  }
-
-  async #submit(command: Command): Promise<Exclude<ApplyResult, { ok: false }>> {
-    const result = (await this.#log.propose(encodeCommand(command))) as ApplyResult;
-    if (!result.ok) throw rejectionError(result.rejected);
-    return result;
   }
 
   async #beforeRead(options: ReadOptions | undefined): Promise<void> {
     if (options?.consistent === true) {
       this.#assertOpen();
-      await this.#log.readIndex();
+      // Awaited inline: a helper would add a turn before every consistent read continues.
+      try {
+        await this.#log.readIndex();
+      } catch (error) {
+        throw translateLogError(error);
+      }
     }
   }
 
@@ -822,37 +450,7 @@ export class Scheduler {
   }
 }
 
-const JOB_EVENTS = {
-  jobCreated: 'job:created',
-  jobUpdated: 'job:updated',
-  jobCancelled: 'job:cancelled',
-  jobPaused: 'job:paused',
-  jobResumed: 'job:resumed',
-} as const;
-
-/** Maps a state rejection onto the public typed errors. */
-function rejectionError(r: RejectionInfo): SchedulerError {
-  switch (r.code) {
-    case 'JOB_NOT_FOUND':
-      return new JobNotFoundError(r.jobId);
-    case 'JOB_CONFLICT':
-      return new JobConflictError(r.jobId);
-    case 'CAPACITY':
-      return new CapacityError(r.type, r.current, r.limit, r.requested);
-    case 'INVALID_STATE':
-      return new InvalidStateError(r.message);
-    case 'INVALID_DEFINITION':
-      return new ValidationError('INVALID_FIELD', 'spec', r.message);
-    default:
-      return new SchedulerError(r.code, r.message);
-  }
-}
-
-function unexpected(result: ApplyResult): Error {
-  return new SchedulerError('INTERNAL', `unexpected apply result: ${result.ok ? result.type : result.rejected.code}`);
-}
-
-async function withTimeout(promise: Promise<unknown>, clock: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void }, ms: number): Promise<void> {
+async function withTimeout(promise: Promise<unknown>, clock: CompleteClock, ms: number): Promise<void> {
   let timer: unknown;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
   clock.clearTimeout(timer);

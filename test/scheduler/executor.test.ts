@@ -1,7 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/util/manual-clock.js';
-import { CommandPipe, Executor, type Handler } from '../../src/scheduler/executor.js';
+import { CommandBatcher } from '../../src/scheduler/command-batcher.js';
+import { appliedResult } from '../fixtures/applied-result.js';
+import { Executor, type Handler } from '../../src/scheduler/executor.js';
 import type { Command, FinishExecutionCommand } from '../../src/scheduler/state/commands.js';
 import type { Execution, Job } from '../../src/scheduler/model.js';
 import type { WebhookRequest, WebhookResult } from '../../src/scheduler/webhook.js';
@@ -32,18 +34,18 @@ function setup(opts: { handlers?: Record<string, Handler>; concurrency?: number;
   const clock = new ManualClock(0);
   const applied: Command[] = [];
   let failures = opts.failProposals ?? 0;
-  const pipe = new CommandPipe(async (command) => {
+  const pipe = new CommandBatcher(async (command) => {
     if (failures > 0) {
       failures--;
       throw new Error('no leader');
     }
     if (command.type === 'batch') applied.push(...command.commands);
     else applied.push(command);
-    return undefined;
+    return appliedResult(command);
   }, clock, () => {});
   const errors: Error[] = [];
   const executor = new Executor({
-    nodeId: 'n1', clock, random: () => 0.5, handlers: new Map(Object.entries(opts.handlers ?? {})), pipe,
+    nodeId: 'n1', clock, random: () => 0.5, handlers: new Map(Object.entries(opts.handlers ?? {})), batcher: pipe,
     concurrency: opts.concurrency ?? Infinity, webhookSecret: undefined, webhookAllowPrivate: true,
     webhookTimeoutMs: undefined, onError: (e) => errors.push(e), ...(opts.deliver && { deliver: opts.deliver }),
   });
@@ -167,7 +169,10 @@ describe('Executor', () => {
     executor.start(execution(), job());
     await clock.advance(0);
     assert.equal(applied.length, 0);
-    assert.equal(pipe.backlog, 1);
+    let idle = false;
+    void pipe.whenIdle().then(() => (idle = true));
+    await clock.advance(0);
+    assert.equal(idle, false, 'still retrying');
     await clock.advance(10_000);
     await pipe.whenIdle();
     assert.equal(finishes(applied).length, 1);

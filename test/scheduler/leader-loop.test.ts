@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/util/manual-clock.js';
+import { CommandBatcher } from '../../src/scheduler/command-batcher.js';
+import { appliedResult } from '../fixtures/applied-result.js';
 import { LeaderLoop, type LoopState } from '../../src/scheduler/leader-loop.js';
 import type { Command } from '../../src/scheduler/state/commands.js';
 
@@ -33,16 +35,16 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
     nodeId: 'n1', clock, state, isRunningLocally: () => false, missedThresholdMs: 1000, inProgressTimeoutMs: 1000,
     slotGapMs: 60_000, pruneIntervalMs: 3_600_000, historyRetentionMs: 86_400_000, historyLimit: 10, maxBatch: 3,
     onError: (e) => { throw e; },
-    propose: (command) => {
+    batcher: new CommandBatcher((command) => {
       proposals.push(command);
       if (failures > 0) {
         failures--;
         return Promise.reject(new Error('no leader'));
       }
-      if (opts.holdProposals) return new Promise((resolve) => held.push(() => { apply(command); resolve(undefined); }));
+      if (opts.holdProposals) return new Promise((resolve) => held.push(() => { apply(command); resolve(appliedResult(command)); }));
       apply(command);
-      return Promise.resolve();
-    },
+      return Promise.resolve(appliedResult(command));
+    }, clock, () => {}),
   });
   /** Adds a job as an applied createJobs would: state first, then the wake effect. */
   const add = (jobId: string, at: number): void => {
@@ -92,7 +94,6 @@ describe('LeaderLoop', () => {
     add('a', 5);
     await clock.advanceTo(5);
     assert.deepEqual(started(), ['a']);
-    assert.equal(loop.inFlight, 0);
     assert.equal(loop.pending, 1, 'failed: back in the queue');
     await clock.advance(1000);
     assert.deepEqual(started(), ['a', 'a']);
@@ -105,11 +106,11 @@ describe('LeaderLoop', () => {
     loop.activate(1);
     add('a', 5);
     await clock.advanceTo(5000);
-    assert.deepEqual(started(), ['a']);
-    assert.equal(loop.inFlight, 1);
+    assert.deepEqual(started(), ['a'], 'proposed once however long it is in flight');
+    assert.equal(loop.pending, 0, 'out of the queue while in flight');
     for (const release of held) release();
-    await clock.advance(0);
-    assert.equal(loop.inFlight, 0);
+    await clock.advance(5000);
+    assert.deepEqual(started(), ['a'], 'applied: not proposed again');
   });
 
   test('deactivate clears and disarms; activate rebuilds from the state', async () => {
@@ -161,10 +162,10 @@ describe('LeaderLoop against an inconsistent state', () => {
         wakeTimes: () => [['x', 10]],
         wakeTime: () => 10,
       },
-      propose: (command) => {
+      batcher: new CommandBatcher((command) => {
         proposals.push(command);
-        return Promise.resolve();
-      },
+        return Promise.resolve(appliedResult(command));
+      }, clock, () => {}),
     });
     loop.activate(1);
     await clock.advanceTo(10);

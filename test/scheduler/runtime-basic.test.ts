@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { argsOf, eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
-import { createScheduler } from '../../src/scheduler/scheduler.js';
+import { createScheduler } from '../../src/scheduler/create.js';
 import { CapacityError, JobConflictError, JobNotFoundError, ValidationError, ClosedError } from '../../src/scheduler/errors.js';
 import type { HandlerContext } from '../../src/scheduler/executor.js';
 

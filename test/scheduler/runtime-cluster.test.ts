@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { MemoryNetwork } from '../../src/transport/index.js';
 import { ManualClock } from '../../src/util/manual-clock.js';
 import { DEFAULT_TIMING } from '../../src/raft/timing.js';
-import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
+import { createScheduler } from '../../src/scheduler/create.js';
+import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { record, T0, type Recorded } from '../fixtures/scheduler-harness.js';
 
 const IDS = ['a', 'b', 'c'];

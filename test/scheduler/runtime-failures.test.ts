@@ -1,5 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { MemoryLevel } from 'memory-level';
+import {
+  NoLeaderError as NoLeaderRaftError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError,
+} from '../../src/raft/index.js';
+import { translateLogError } from '../../src/scheduler/command-port.js';
+import { createScheduler } from '../../src/scheduler/create.js';
+import { ClosedError, NoLeaderError, SchedulerError, StorageError, TimeoutError, ValidationError } from '../../src/scheduler/errors.js';
+import type { LevelDatabase } from '../../src/scheduler/options.js';
 import { argsOf, eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
 
 // With random() = 0.5 and the default jitter 0.2, every backoff delay is 90% of its nominal value.
@@ -139,5 +147,52 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
     }, 'all five complete');
     assert.equal(peak, 2);
     await scheduler.close();
+  });
+});
+
+describe('scheduler runtime: every failure of a public call is a typed scheduler error', () => {
+  test('Raft errors become scheduler errors with the Raft error as cause', () => {
+    const cases: [Error, string][] = [
+      [new NoLeaderRaftError(), 'NO_LEADER'],
+      [new NotLeaderError('n2'), 'NO_LEADER'],
+      [new ProposalDroppedError('leader-changed'), 'TIMEOUT'],
+      [new ProposalDroppedError('overwritten'), 'NO_LEADER'],
+      [new ProposalDroppedError('timeout'), 'TIMEOUT'],
+      [new RaftTimeoutError('read index', 10), 'TIMEOUT'],
+      [new NodeClosedError(), 'CLOSED'],
+      [new NodeClosedError('node stopped after a storage failure', new Error('disk full')), 'STORAGE'],
+      [new Error('what was that'), 'INTERNAL'],
+    ];
+    for (const [raft, code] of cases) {
+      const error = translateLogError(raft);
+      assert.ok(error instanceof SchedulerError, raft.message);
+      assert.equal(error.code, code, raft.message);
+      assert.equal(error.cause, raft);
+    }
+    assert.ok(translateLogError(new NodeClosedError()) instanceof ClosedError);
+    assert.ok(translateLogError(new ProposalDroppedError('timeout')) instanceof TimeoutError);
+    assert.ok(translateLogError(new NotLeaderError(null)) instanceof NoLeaderError);
+    assert.ok(translateLogError(new NodeClosedError('x', new Error('y'))) instanceof StorageError);
+  });
+
+  test('a bulk call names the item of a bad spec; code, field and message keep their shape', async () => {
+    const { scheduler } = await harness();
+    scheduler.handle('work', () => undefined);
+    await assert.rejects(scheduler.scheduleMany([{ at: T0 + 1000, handler: 'work' }, { at: 'never', handler: 'work' }]), (e: unknown) => {
+      assert.ok(e instanceof ValidationError);
+      assert.equal(e.field, '[1].at');
+      assert.equal(e.message, `[1].at: ${e.detail}`);
+      assert.ok(e.cause instanceof ValidationError && e.cause.field === 'at' && e.cause.detail === e.detail);
+      return true;
+    });
+  });
+
+  test('storage that cannot be read is a StorageError with the storage error as cause, never the level error itself', async () => {
+    const level = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    await level.close();
+    await assert.rejects(
+      createScheduler({ storage: { level: level as unknown as LevelDatabase } }),
+      (e: unknown) => e instanceof StorageError && e.code === 'STORAGE' && e.cause instanceof Error && !(e.cause instanceof SchedulerError),
+    );
   });
 });

@@ -38,7 +38,7 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
         }
       }
       if (open && !held && occ.retryAt !== undefined && occ.retryAt <= now) {
-        out.push(start(job, occ.scheduledAt, occ.attempts + 1, now, ctx));
+        out.push(startCommand(job.id, occ.scheduledAt, occ.attempts + 1, now, ctx));
         starting = true;
       }
     }
@@ -46,23 +46,27 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
   if (!open) return out;
   const queued = run?.queuedAt;
   if (queued !== undefined && active === undefined && queued <= now) {
-    out.push(start(job, queued, 1, now, ctx));
+    out.push(startCommand(job.id, queued, 1, now, ctx));
     starting = true;
   }
   const cursor = job.cursor;
   // With another start in this round the occurrence would meet it as an overlap (or wait behind
   // it); deciding it next round, against the applied state, gives the same answer without a stale start.
   if (cursor !== undefined && cursor <= now && !cursorBlocked(job) && !(starting && job.cron !== undefined && job.opts.overlap !== 'allow')) {
-    out.push(start(job, cursor, 1, now, ctx));
+    out.push(startCommand(job.id, cursor, 1, now, ctx));
   }
   return out;
 }
 
-function start(job: JobRecord, scheduledAt: number, attempt: number, now: number, ctx: DecideContext): StartExecutionCommand {
+/** What a start command needs from the proposer: who runs it, under which term, with which thresholds. */
+export type StartContext = Pick<DecideContext, 'nodeId' | 'term' | 'missedThresholdMs' | 'inProgressTimeoutMs'>;
+
+/** The command that starts attempt `attempt` of `jobId`'s occurrence at `scheduledAt`, proposed at `now`. */
+export function startCommand(jobId: string, scheduledAt: number, attempt: number, now: number, ctx: StartContext): StartExecutionCommand {
   return {
     type: 'startExecution',
     now,
-    jobId: job.id,
+    jobId,
     scheduledAt,
     attempt,
     nodeId: ctx.nodeId,
