@@ -8,7 +8,7 @@
  * @internal
  */
 import { ProposalDroppedError, RaftError } from '../../raft/errors.js';
-import { SchedulerError, ValidationError } from '../../scheduler/errors.js';
+import { ClosedError, NoLeaderError, SchedulerError, StorageError, TimeoutError, ValidationError } from '../../scheduler/errors.js';
 import type { CatchUpPolicy, Execution, JobSpec, OverlapPolicy } from '../../scheduler/model.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 import type { Clock } from '../../util/clock.js';
@@ -287,11 +287,18 @@ export class Workload {
   #classify(error: unknown, op: OpRecord): { outcome: Outcome; code: string } {
     if (error === CRASHED) return { outcome: 'uncertain', code: 'NODE_CRASHED' };
     if (error instanceof ValidationError) return { outcome: 'invalid', code: error.code };
+    // Judged as a user would, by the public error types; the Raft cause only names the detail.
     if (error instanceof RaftError) {
-      // Refused outright by a node that knows no leader: never appended anywhere.
-      if (error.code === 'NO_LEADER') return { outcome: 'refused', code: error.code };
-      if (error instanceof ProposalDroppedError && error.reason === 'overwritten') return { outcome: 'refused', code: 'DROPPED_OVERWRITTEN' };
-      return { outcome: 'uncertain', code: error instanceof ProposalDroppedError ? `DROPPED_${error.reason.toUpperCase()}` : error.code };
+      this.#sink.violation(`${op.kind} ${op.jobId} failed with a Raft error instead of a scheduler error: ${error.message}`);
+      return { outcome: 'uncertain', code: error.code };
+    }
+    const cause = error instanceof SchedulerError ? error.cause : undefined;
+    const detail = cause instanceof ProposalDroppedError ? `DROPPED_${cause.reason.toUpperCase()}` : cause instanceof RaftError ? cause.code : undefined;
+    // Never appended anywhere (no leader to take it, or overwritten): it will never apply.
+    if (error instanceof NoLeaderError) return { outcome: 'refused', code: detail ?? error.code };
+    // The write may still commit, or the node went away with it.
+    if (error instanceof TimeoutError || error instanceof ClosedError || error instanceof StorageError) {
+      return { outcome: 'uncertain', code: detail ?? error.code };
     }
     if (error instanceof SchedulerError) return { outcome: 'rejected', code: error.code };
     this.#sink.violation(`${op.kind} ${op.jobId} failed with an untyped error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
