@@ -37,9 +37,10 @@ const determinism = {
   rules: {
     'no-restricted-globals': [
       'error',
-      ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'clearTimeout', 'clearInterval', 'clearImmediate'].map(
-        (name) => ({ name, message: 'Use the injected Clock (setTimeout, soon, nextTurn) so simulators order deferred work.' }),
-      ),
+      ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'clearTimeout', 'clearInterval', 'clearImmediate'].map((name) => ({
+        name,
+        message: 'Use the injected Clock (setTimeout, soon, nextTurn) so simulators order deferred work.',
+      })),
     ],
     'no-restricted-properties': [
       'error',

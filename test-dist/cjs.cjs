@@ -12,4 +12,7 @@ const { ManualClock } = require('scheduled-db/testing');
   assert.equal(job.nextRunAt, clock.now() + 1000);
   await scheduler.close();
   console.log('cjs ok');
-})().catch((err) => { console.error(err); process.exit(1); });
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
