@@ -72,7 +72,14 @@ test('a forwarded update delivered twice does not undo an update acknowledged in
   const transports = ids.map((id) => duplicating(net.connect(id), clock, 1000));
   const nodes = await Promise.all(
     ids.map((id, i) =>
-      createScheduler({ nodeId: id, voters: ids, transport: transports[i] as Transport, clock, random: createRandom(i + 1), raft: { timing: DEFAULT_TIMING } }),
+      createScheduler({
+        nodeId: id,
+        voters: ids,
+        transport: transports[i] as Transport,
+        clock,
+        random: createRandom(i + 1),
+        raft: { timing: DEFAULT_TIMING },
+      }),
     ),
   );
   try {
@@ -106,22 +113,45 @@ test('a forwarded update delivered twice does not undo an update acknowledged in
 test('an update applied after an occurrence was queued does not rewind the schedule onto it', PENDING, () => {
   const state = new SchedulerState();
   const def: JobDefinition = {
-    id: 'c', kind: 'cron', cron: '* * * * * *', timezone: 'UTC', handler: 'work', maxAttempts: 1,
-    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 }, timeoutMs: HOUR,
-    overlap: 'queue-one', catchUp: 'fire-once', catchUpWindowMs: HOUR,
+    id: 'c',
+    kind: 'cron',
+    cron: '* * * * * *',
+    timezone: 'UTC',
+    handler: 'work',
+    maxAttempts: 1,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 },
+    timeoutMs: HOUR,
+    overlap: 'queue-one',
+    catchUp: 'fire-once',
+    catchUpWindowMs: HOUR,
   };
-  const start = (scheduledAt: number, now: number) => state.apply({
-    type: 'startExecution', now, jobId: 'c', scheduledAt, attempt: 1, nodeId: 'n1', term: 1, missedThresholdMs: 1000, inProgressTimeoutMs: 10_000,
-  });
+  const start = (scheduledAt: number, now: number) =>
+    state.apply({
+      type: 'startExecution',
+      now,
+      jobId: 'c',
+      scheduledAt,
+      attempt: 1,
+      nodeId: 'n1',
+      term: 1,
+      missedThresholdMs: 1000,
+      inProgressTimeoutMs: 10_000,
+    });
   assert.ok(state.apply({ type: 'createJobs', now: T0 + 500, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
   assert.equal((start(T0 + 1000, T0 + 1000) as { outcome?: string }).outcome, 'started');
   assert.equal((start(T0 + 2000, T0 + 2000) as { outcome?: string }).outcome, 'queued');
   // An update stamped before the 2 s occurrence was queued, applied after.
   assert.ok(state.apply({ type: 'updateJob', now: T0 + 1900, jobId: 'c', definition: { ...def, payload: { v: 1 } } }).ok);
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 2000, 'the queued occurrence runs next');
-  assert.ok(state.apply({ type: 'finishExecution', now: T0 + 2500, executionId: `c@${T0 + 1000}#1`, status: 'completed', settled: true, random: 0 }).ok);
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2500, executionId: `c@${T0 + 1000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
   assert.equal((start(T0 + 2000, T0 + 2500) as { outcome?: string }).outcome, 'started', 'the queued 2 s occurrence starts');
-  assert.ok(state.apply({ type: 'finishExecution', now: T0 + 2700, executionId: `c@${T0 + 2000}#1`, status: 'completed', settled: true, random: 0 }).ok);
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2700, executionId: `c@${T0 + 2000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
   // What follows is the schedule's next occurrence, 3 s: not 2 s again.
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 3000);
 });
