@@ -8,5 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
+  // One copy of each class across the entries (index, raft, testing), so instanceof holds across them.
+  splitting: true,
 });
