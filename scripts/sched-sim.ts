@@ -40,7 +40,18 @@ const skew = num('skew', 0);
 const updates = process.argv.includes('--updates');
 
 const started = process.hrtime.bigint();
-const totals = { ops: 0, acked: 0, invocations: 0, starts: 0, executions: 0, oneShots: 0, cronOccurrences: 0, crashes: 0, leaderCrashes: 0, notes: 0 };
+const totals = {
+  ops: 0,
+  acked: 0,
+  invocations: 0,
+  starts: 0,
+  executions: 0,
+  oneShots: 0,
+  cronOccurrences: 0,
+  crashes: 0,
+  leaderCrashes: 0,
+  notes: 0,
+};
 const failed: SchedulerSimResult[] = [];
 let ran = 0;
 for (let seed = from; seed < from + count; seed++) {
@@ -76,7 +87,9 @@ for (let seed = from; seed < from + count; seed++) {
     console.log(`\nFAILING SEED: ${seed} (${r.nodes} nodes)`);
     for (const v of r.violations) console.log(`VIOLATION: ${v}`);
     if (!verbose) {
-      console.log(`\nlast ${r.trace.length} trace lines (replay: node --import tsx scripts/sched-sim.ts --seed ${seed} --nodes ${r.nodes}${skew > 0 ? ` --skew ${skew}` : ''}${updates ? ' --updates' : ''} --verbose):`);
+      console.log(
+        `\nlast ${r.trace.length} trace lines (replay: node --import tsx scripts/sched-sim.ts --seed ${seed} --nodes ${r.nodes}${skew > 0 ? ` --skew ${skew}` : ''}${updates ? ' --updates' : ''} --verbose):`,
+      );
       for (const l of r.trace) console.log(`  ${l}`);
     }
     if (!keepGoing) break;

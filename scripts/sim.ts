@@ -54,7 +54,9 @@ for (let seed = from; seed < from + count; seed++) {
   bound = r.convergenceBoundMs;
   if (r.convergenceMs > maxConvergence) maxConvergence = r.convergenceMs;
   if (verbose) {
-    console.log(`seed ${seed}: ${r.nodes} nodes, ${r.events} events, commit ${r.commitIndex}, ${r.elections} elections, ${r.crashes} crashes, converged in ${r.convergenceMs} ms, trace ${r.traceHash}`);
+    console.log(
+      `seed ${seed}: ${r.nodes} nodes, ${r.events} events, commit ${r.commitIndex}, ${r.elections} elections, ${r.crashes} crashes, converged in ${r.convergenceMs} ms, trace ${r.traceHash}`,
+    );
   }
   if (r.violation !== null) {
     failed = r;
@@ -63,7 +65,9 @@ for (let seed = from; seed < from + count; seed++) {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const ran = failed === null ? count : failed.seed - from + 1;
-console.log(`seeds ${from}..${from + ran - 1}: ${ran} run, ${events} events checked (${checks} node-state checks) in ${seconds.toFixed(1)} s`);
+console.log(
+  `seeds ${from}..${from + ran - 1}: ${ran} run, ${events} events checked (${checks} node-state checks) in ${seconds.toFixed(1)} s`,
+);
 if (failed === null) {
   console.log(`all converged after faults; slowest ${maxConvergence} ms of simulated time (bound ${bound} ms)`);
 } else {

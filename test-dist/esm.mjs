@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { createScheduler, ValidationError } from 'scheduled-db';
 import { ManualClock } from 'scheduled-db/testing';
+import { RaftCore, RaftError, DEFAULT_TIMING } from 'scheduled-db/raft';
+import * as main from 'scheduled-db';
 
 const clock = new ManualClock();
 const scheduler = await createScheduler({ clock });
@@ -11,4 +13,9 @@ await clock.advance(1000);
 assert.equal(await fired, `${job.id}@${job.at}`);
 await assert.rejects(scheduler.schedule({ at: 'nope', handler: 'h' }), ValidationError);
 await scheduler.close();
+// The Raft layer through its own subpath; entries share one copy of each class (instanceof holds across them).
+assert.equal(typeof RaftCore, 'function');
+assert.equal(DEFAULT_TIMING.tickMs > 0, true);
+if ('RaftError' in main) assert.equal(main.RaftError, RaftError);
+if ('DEFAULT_TIMING' in main) assert.equal(main.DEFAULT_TIMING, DEFAULT_TIMING);
 console.log('esm ok');

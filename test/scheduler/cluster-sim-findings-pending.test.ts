@@ -1,20 +1,20 @@
 /**
  * Minimal repros of problems the firing-path simulator found (scripts/sched-sim.ts) that are not
- * fixed yet. Not part of `npm test` (the file name does not end in `.test.ts`): each test here
- * fails until its bug is fixed, and then moves into the suite.
+ * fixed yet. Each case is a node:test `todo`: it runs with the suite and its outcome is reported,
+ * but a failure does not fail the run. When a fix makes a case pass, drop its `todo` and move it
+ * into cluster-sim-findings.test.ts.
  *
- *   node --import tsx --test test/scheduler/cluster-sim-findings.pending.ts
+ *   node --import tsx --test test/scheduler/cluster-sim-findings-pending.test.ts
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_TIMING } from '../../src/raft/timing.js';
-import type { Message, Transport } from '../../src/raft/types.js';
-import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
-import type { JobDefinition } from '../../src/scheduler/state/commands.js';
-import { SchedulerState } from '../../src/scheduler/state/index.js';
-import { createRandom } from '../../src/testing/sim/random.js';
-import { MemoryNetwork } from '../../src/transport/memory-network.js';
-import { ManualClock } from '../../src/util/manual-clock.js';
+import { createScheduler, type Scheduler } from '../../src/index.js';
+import { DEFAULT_TIMING, type Message, type Transport } from '../../src/raft/index.js';
+import { SchedulerState, type JobDefinition } from '../../src/scheduler/state/index.js';
+import { createRandom, ManualClock, MemoryNetwork } from '../../src/testing/index.js';
+
+/** Known-failing until its bug is fixed: run and reported, not counted as a failure. */
+const PENDING = { todo: true } as const;
 
 const T0 = Date.UTC(2030, 0, 1);
 const HOUR = 3_600_000;
@@ -65,14 +65,21 @@ function duplicating(inner: Transport, clock: ManualClock, delayMs: number): Tra
 // (same origin, nonce and sequence number: the envelope already carries them), or `updateJob`
 // becomes conditional on the version it was built from (e.g. the job's `updatedAt`), so that a
 // duplicate — or an update built on a stale read — is rejected instead of applied.
-test('a forwarded update delivered twice does not undo an update acknowledged in between', async () => {
+test('a forwarded update delivered twice does not undo an update acknowledged in between', PENDING, async () => {
   const clock = new ManualClock(T0);
   const net = new MemoryNetwork({ clock, random: createRandom(7) });
   const ids = ['a', 'b', 'c'];
   const transports = ids.map((id) => duplicating(net.connect(id), clock, 1000));
   const nodes = await Promise.all(
     ids.map((id, i) =>
-      createScheduler({ nodeId: id, voters: ids, transport: transports[i] as Transport, clock, random: createRandom(i + 1), raft: { timing: DEFAULT_TIMING } }),
+      createScheduler({
+        nodeId: id,
+        voters: ids,
+        transport: transports[i] as Transport,
+        clock,
+        random: createRandom(i + 1),
+        raft: { timing: DEFAULT_TIMING },
+      }),
     ),
   );
   try {
@@ -103,25 +110,48 @@ test('a forwarded update delivered twice does not undo an update acknowledged in
 // 30 s, and every start of the cursor is rejected as DUPLICATE_EXECUTION from then on. Fix: the
 // cursor must also move past `run.queuedAt` (from max(now, latestAt + 1, queuedAt + 1)); verified
 // in a scratch copy: this test, the state and findings tests and seed 770 then pass.
-test('an update applied after an occurrence was queued does not rewind the schedule onto it', () => {
+test('an update applied after an occurrence was queued does not rewind the schedule onto it', PENDING, () => {
   const state = new SchedulerState();
   const def: JobDefinition = {
-    id: 'c', kind: 'cron', cron: '* * * * * *', timezone: 'UTC', handler: 'work', maxAttempts: 1,
-    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 }, timeoutMs: HOUR,
-    overlap: 'queue-one', catchUp: 'fire-once', catchUpWindowMs: HOUR,
+    id: 'c',
+    kind: 'cron',
+    cron: '* * * * * *',
+    timezone: 'UTC',
+    handler: 'work',
+    maxAttempts: 1,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 },
+    timeoutMs: HOUR,
+    overlap: 'queue-one',
+    catchUp: 'fire-once',
+    catchUpWindowMs: HOUR,
   };
-  const start = (scheduledAt: number, now: number) => state.apply({
-    type: 'startExecution', now, jobId: 'c', scheduledAt, attempt: 1, nodeId: 'n1', term: 1, missedThresholdMs: 1000, inProgressTimeoutMs: 10_000,
-  });
+  const start = (scheduledAt: number, now: number) =>
+    state.apply({
+      type: 'startExecution',
+      now,
+      jobId: 'c',
+      scheduledAt,
+      attempt: 1,
+      nodeId: 'n1',
+      term: 1,
+      missedThresholdMs: 1000,
+      inProgressTimeoutMs: 10_000,
+    });
   assert.ok(state.apply({ type: 'createJobs', now: T0 + 500, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
   assert.equal((start(T0 + 1000, T0 + 1000) as { outcome?: string }).outcome, 'started');
   assert.equal((start(T0 + 2000, T0 + 2000) as { outcome?: string }).outcome, 'queued');
   // An update stamped before the 2 s occurrence was queued, applied after.
   assert.ok(state.apply({ type: 'updateJob', now: T0 + 1900, jobId: 'c', definition: { ...def, payload: { v: 1 } } }).ok);
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 2000, 'the queued occurrence runs next');
-  assert.ok(state.apply({ type: 'finishExecution', now: T0 + 2500, executionId: `c@${T0 + 1000}#1`, status: 'completed', settled: true, random: 0 }).ok);
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2500, executionId: `c@${T0 + 1000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
   assert.equal((start(T0 + 2000, T0 + 2500) as { outcome?: string }).outcome, 'started', 'the queued 2 s occurrence starts');
-  assert.ok(state.apply({ type: 'finishExecution', now: T0 + 2700, executionId: `c@${T0 + 2000}#1`, status: 'completed', settled: true, random: 0 }).ok);
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2700, executionId: `c@${T0 + 2000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
   // What follows is the schedule's next occurrence, 3 s: not 2 s again.
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 3000);
 });
