@@ -5,6 +5,7 @@
  */
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
+import { committedIndex, majority, VOTE_GRANTED, VOTE_REJECTED, VOTE_UNKNOWN, voteResult } from './quorum.js';
 import { ReadOnlyQueue } from './read-only.js';
 import type { Entry, HardState, Message, NodeId, PersistedState, ReadState, Ready, Role, SoftState } from './types.js';
 
@@ -61,10 +62,6 @@ const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 const NO_READS: readonly ReadState[] = Object.freeze([]);
 /** Vote context marking an election started by leadership transfer: voters in a leader lease still answer it. */
 const TRANSFER = 'transfer';
-
-const UNKNOWN = -1;
-const REJECTED = 0;
-const GRANTED = 1;
 
 /** A read that reached a leader which has not yet committed an entry of its own term. */
 interface DeferredRead {
@@ -143,7 +140,7 @@ export class RaftCore {
     this.#voters = voters;
     voters.forEach((v, i) => this.#position.set(v, i));
     this.#self = self;
-    this.#quorum = Math.floor(voters.length / 2) + 1;
+    this.#quorum = majority(voters.length);
     this.#progress = voters.map(() => new Progress(maxInflight));
     this.#votes = new Int8Array(voters.length);
     this.#matchScratch = voters.map(() => 0);
@@ -430,7 +427,7 @@ export class RaftCore {
       this.#resetTimers();
       voteTerm = this.#term;
     }
-    this.#votes.fill(UNKNOWN);
+    this.#votes.fill(VOTE_UNKNOWN);
     if (this.#poll(this.#self, true)) return;
     const type = pre ? 'preVote' : 'vote';
     const index = this.#log.lastIndex();
@@ -448,20 +445,14 @@ export class RaftCore {
 
   /** Records a vote and acts on the outcome; returns true when the round ended. */
   #poll(position: number, granted: boolean): boolean {
-    if (this.#votes[position] === UNKNOWN) this.#votes[position] = granted ? GRANTED : REJECTED;
-    let yes = 0;
-    let no = 0;
-    for (let i = 0; i < this.#votes.length; i++) {
-      const v = this.#votes[i];
-      if (v === GRANTED) yes++;
-      else if (v === REJECTED) no++;
-    }
-    if (yes >= this.#quorum) {
+    if (this.#votes[position] === VOTE_UNKNOWN) this.#votes[position] = granted ? VOTE_GRANTED : VOTE_REJECTED;
+    const result = voteResult(this.#votes);
+    if (result === 'won') {
       if (this.#role === 'preCandidate') this.#startCampaign(false, false);
       else this.#becomeLeader();
       return true;
     }
-    if (no > this.#voters.length - this.#quorum) {
+    if (result === 'lost') {
       this.#becomeFollower(this.#term, null);
       return true;
     }
@@ -681,17 +672,7 @@ export class RaftCore {
     const s = this.#matchScratch;
     const n = s.length;
     for (let i = 0; i < n; i++) s[i] = (this.#progress[i] as Progress).match;
-    // Insertion sort, descending: clusters are small and this runs on every acknowledgement.
-    for (let i = 1; i < n; i++) {
-      const v = s[i] as number;
-      let j = i - 1;
-      while (j >= 0 && (s[j] as number) < v) {
-        s[j + 1] = s[j] as number;
-        j--;
-      }
-      s[j + 1] = v;
-    }
-    const index = s[this.#quorum - 1] as number;
+    const index = committedIndex(s);
     if (index <= this.#log.committed || this.#log.term(index) !== this.#term) return false;
     this.#log.commitTo(index);
     return true;
