@@ -4,8 +4,8 @@
  * here waits, reads a clock or touches I/O; randomness comes from the injected generator.
  */
 import { RaftLog } from './log.js';
-import { Progress } from './progress.js';
-import { committedIndex, majority, VOTE_GRANTED, VOTE_REJECTED, VOTE_UNKNOWN, voteResult } from './quorum.js';
+import type { Progress } from './progress.js';
+import { ProgressTracker } from './tracker.js';
 import { ReadOnlyQueue } from './read-only.js';
 import type { Entry, HardState, Message, NodeId, PersistedState, ReadState, Ready, Role, SoftState } from './types.js';
 
@@ -78,13 +78,8 @@ export class RaftCore {
   /** This node's id. */
   readonly id: NodeId;
 
-  readonly #voters: readonly NodeId[];
-  readonly #position = new Map<NodeId, number>();
-  readonly #self: number;
-  readonly #quorum: number;
-  readonly #progress: Progress[];
-  readonly #votes: Int8Array;
-  readonly #matchScratch: number[];
+  /** The voters, the leader's progress of each, recent activity and election votes. */
+  readonly #tracker: ProgressTracker;
 
   readonly #electionTimeout: number;
   readonly #heartbeatTimeout: number;
@@ -137,13 +132,7 @@ export class RaftCore {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntriesPerMsg must be a positive integer');
 
     this.id = options.id;
-    this.#voters = voters;
-    voters.forEach((v, i) => this.#position.set(v, i));
-    this.#self = self;
-    this.#quorum = majority(voters.length);
-    this.#progress = voters.map(() => new Progress(maxInflight));
-    this.#votes = new Int8Array(voters.length);
-    this.#matchScratch = voters.map(() => 0);
+    this.#tracker = new ProgressTracker(voters, self, maxInflight);
     this.#electionTimeout = electionTicks;
     this.#heartbeatTimeout = heartbeatTicks;
     this.#preVote = options.preVote ?? true;
@@ -177,8 +166,8 @@ export class RaftCore {
 
   /** Feeds one message from the network. Messages from unknown nodes are ignored. */
   step(m: Message): void {
-    const from = this.#position.get(m.from);
-    if (from === undefined || from === this.#self) return;
+    const from = this.#tracker.positionOf(m.from);
+    if (from === undefined || from === this.#tracker.self) return;
     // Forwarded proposals and reads carry no term: any leader may serve them.
     if (m.type === 'propose') {
       if (this.#role === 'leader' && this.#leadTransferee === null && m.entries !== undefined) this.#appendEntries(m.entries);
@@ -262,11 +251,11 @@ export class RaftCore {
    */
   transferLeadership(to: NodeId): void {
     if (this.#role !== 'leader' || to === this.id) return;
-    const pos = this.#position.get(to);
+    const pos = this.#tracker.positionOf(to);
     if (pos === undefined || this.#leadTransferee === to) return;
     this.#leadTransferee = to;
     this.#electionElapsed = 0;
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     if (pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
     else this.#sendAppend(pos, true);
   }
@@ -391,14 +380,10 @@ export class RaftCore {
     this.#leader = this.id;
     this.#leaveLeadership();
     this.#resetTimers();
-    const last = this.#log.lastIndex();
-    for (const pr of this.#progress) pr.reset(last + 1);
+    this.#tracker.resetForLeadership(this.#log.lastIndex());
     // Entries cached from an earlier leadership may since have been truncated.
     this.#slice = NO_ENTRIES;
     this.#sliceHi = 0;
-    const self = this.#progress[this.#self] as Progress;
-    self.recentActive = true;
-    self.match = last;
     // The no-op lets the new leader commit (and so learn the commit index of) earlier terms.
     this.#appendData([EMPTY_DATA]);
   }
@@ -427,14 +412,14 @@ export class RaftCore {
       this.#resetTimers();
       voteTerm = this.#term;
     }
-    this.#votes.fill(VOTE_UNKNOWN);
-    if (this.#poll(this.#self, true)) return;
+    this.#tracker.resetVotes();
+    if (this.#poll(this.#tracker.self, true)) return;
     const type = pre ? 'preVote' : 'vote';
     const index = this.#log.lastIndex();
     const logTerm = this.#log.lastTerm();
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i === this.#self) continue;
-      const to = this.#voters[i] as NodeId;
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i === this.#tracker.self) continue;
+      const to = this.#tracker.voters[i] as NodeId;
       this.#send(
         transfer
           ? { type, from: this.id, to, term: voteTerm, index, logTerm, context: TRANSFER }
@@ -445,8 +430,7 @@ export class RaftCore {
 
   /** Records a vote and acts on the outcome; returns true when the round ended. */
   #poll(position: number, granted: boolean): boolean {
-    if (this.#votes[position] === VOTE_UNKNOWN) this.#votes[position] = granted ? VOTE_GRANTED : VOTE_REJECTED;
-    const result = voteResult(this.#votes);
+    const result = this.#tracker.recordVote(position, granted);
     if (result === 'won') {
       if (this.#role === 'preCandidate') this.#startCampaign(false, false);
       else this.#becomeLeader();
@@ -539,7 +523,7 @@ export class RaftCore {
   }
 
   #stepLeader(m: Message, from: number): void {
-    const pr = this.#progress[from] as Progress;
+    const pr = this.#tracker.at(from);
     switch (m.type) {
       case 'appendResp':
         pr.recentActive = true;
@@ -618,7 +602,7 @@ export class RaftCore {
     this.#electionElapsed++;
     if (this.#electionElapsed >= this.#electionTimeout) {
       this.#electionElapsed = 0;
-      if (this.#checkQuorum && !this.#quorumActive()) {
+      if (this.#checkQuorum && !this.#tracker.quorumActive()) {
         this.#becomeFollower(this.#term, null);
         return;
       }
@@ -629,16 +613,6 @@ export class RaftCore {
       this.#heartbeatElapsed = 0;
       this.#bcastHeartbeat(this.#readOnly.lastContext());
     }
-  }
-
-  #quorumActive(): boolean {
-    let active = 0;
-    for (let i = 0; i < this.#progress.length; i++) {
-      const pr = this.#progress[i] as Progress;
-      if (i === this.#self || pr.recentActive) active++;
-      if (i !== this.#self) pr.recentActive = false;
-    }
-    return active >= this.#quorum;
   }
 
   #appendData(data: readonly Uint8Array[]): void {
@@ -660,7 +634,7 @@ export class RaftCore {
   }
 
   #afterLeaderAppend(last: number): void {
-    const self = this.#progress[this.#self] as Progress;
+    const self = this.#tracker.at(this.#tracker.self);
     self.match = last;
     self.next = last + 1;
     if (this.#maybeCommit()) this.#onCommit();
@@ -669,10 +643,7 @@ export class RaftCore {
 
   /** Commits the highest index a quorum holds, but only by counting entries of the current term (Raft §5.4.2). */
   #maybeCommit(): boolean {
-    const s = this.#matchScratch;
-    const n = s.length;
-    for (let i = 0; i < n; i++) s[i] = (this.#progress[i] as Progress).match;
-    const index = committedIndex(s);
+    const index = this.#tracker.committed();
     if (index <= this.#log.committed || this.#log.term(index) !== this.#term) return false;
     this.#log.commitTo(index);
     return true;
@@ -686,23 +657,23 @@ export class RaftCore {
   }
 
   #bcastAppend(): void {
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i !== this.#self) this.#sendAppends(i);
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i !== this.#tracker.self) this.#sendAppends(i);
     }
   }
 
   /** Sends as many appends as the follower's flow control allows (at least one, to carry the commit). */
   #sendAppends(pos: number): void {
     if (!this.#sendAppend(pos, true)) return;
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     const last = this.#log.lastIndex();
-    while (pr.replicating && pr.next <= last && this.#sendAppend(pos, false)) {
+    while (pr.state === 'replicate' && pr.next <= last && this.#sendAppend(pos, false)) {
       // keep streaming within the inflight window
     }
   }
 
   #sendAppend(pos: number, sendIfEmpty: boolean): boolean {
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     if (pr.isPaused()) return false;
     const next = pr.next;
     const hi = Math.min(this.#log.lastIndex() + 1, next + this.#maxEntriesPerMsg);
@@ -721,7 +692,7 @@ export class RaftCore {
     this.#send({
       type: 'append',
       from: this.id,
-      to: this.#voters[pos] as NodeId,
+      to: this.#tracker.voters[pos] as NodeId,
       term: this.#term,
       index: prev,
       logTerm: this.#log.term(prev),
@@ -729,16 +700,16 @@ export class RaftCore {
       commit: this.#log.committed,
     });
     if (entries.length > 0) pr.sent(hi - 1);
-    else if (!pr.replicating) pr.probeSent = true;
+    else if (pr.state === 'probe') pr.probeSent = true;
     return true;
   }
 
   #bcastHeartbeat(context: string | undefined): void {
     const committed = this.#log.committed;
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i === this.#self) continue;
-      const to = this.#voters[i] as NodeId;
-      const commit = Math.min((this.#progress[i] as Progress).match, committed);
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i === this.#tracker.self) continue;
+      const to = this.#tracker.voters[i] as NodeId;
+      const commit = Math.min(this.#tracker.at(i).match, committed);
       this.#send(
         context === undefined
           ? { type: 'heartbeat', from: this.id, to, term: this.#term, commit }
@@ -754,30 +725,30 @@ export class RaftCore {
       const hintTerm = m.hintTerm ?? 0;
       if (hintTerm > 0) hint = this.#log.findConflictByTerm(hint, hintTerm);
       if (pr.maybeDecrTo(index, hint)) {
-        if (pr.replicating) pr.becomeProbe();
+        if (pr.state === 'replicate') pr.becomeProbe();
         this.#sendAppend(pos, true);
       }
       return;
     }
     if (!pr.maybeUpdate(index)) return;
-    if (!pr.replicating) pr.becomeReplicate();
-    else pr.freeLE(index);
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'replicate') pr.freeLE(index);
     if (this.#maybeCommit()) {
       this.#onCommit();
       this.#bcastAppend();
     } else {
       this.#sendAppends(pos);
     }
-    const to = this.#voters[pos] as NodeId;
+    const to = this.#tracker.voters[pos] as NodeId;
     if (to === this.#leadTransferee && pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
   }
 
   #handleHeartbeatResp(m: Message, pos: number, pr: Progress): void {
     pr.probeSent = false;
-    if (pr.replicating && pr.isPaused()) pr.freeFirstOne();
+    if (pr.state === 'replicate' && pr.isPaused()) pr.freeFirstOne();
     if (pr.match < this.#log.lastIndex()) this.#sendAppend(pos, true);
     if (m.context === undefined) return;
-    const released = this.#readOnly.ack(m.context, pos, this.#quorum);
+    const released = this.#readOnly.ack(m.context, pos, this.#tracker.quorum);
     if (released === undefined) return;
     for (const r of released) this.#answerRead(r.context, r.index, r.from);
   }
@@ -794,11 +765,11 @@ export class RaftCore {
       this.#deferredReads.push({ context, from });
       return;
     }
-    if (this.#quorum === 1) {
+    if (this.#tracker.quorum === 1) {
       this.#answerRead(context, this.#log.committed, from);
       return;
     }
-    if (this.#readOnly.add(context, this.#log.committed, from, this.#self)) this.#bcastHeartbeat(context);
+    if (this.#readOnly.add(context, this.#log.committed, from, this.#tracker.self)) this.#bcastHeartbeat(context);
   }
 
   #answerRead(context: string, index: number, from: NodeId): void {
