@@ -4,7 +4,7 @@
  * here waits, reads a clock or touches I/O; randomness comes from the injected generator.
  */
 import { RaftLog } from './log.js';
-import type { Progress } from './progress.js';
+import type { Progress, ProgressState } from './progress.js';
 import { ProgressTracker } from './tracker.js';
 import { ReadOnlyQueue } from './read-only.js';
 import type { Entry, HardState, Message, NodeId, PersistedState, ReadState, Ready, Role, SoftState } from './types.js';
@@ -54,6 +54,22 @@ export interface RaftStatus {
   readonly lastIndex: number;
   /** Whom this node voted for in `term`, or null. */
   readonly vote: NodeId | null;
+  /** The follower a leadership transfer is handing over to, or null (always null unless leader). */
+  readonly leadTransferee: NodeId | null;
+  /** Leader only: what it knows of each voter's log, this node included, in configuration order. */
+  readonly progress?: readonly VoterProgress[];
+}
+
+/** A leader's view of one voter's log, in {@link RaftStatus.progress}. */
+export interface VoterProgress {
+  /** The voter. */
+  readonly id: NodeId;
+  /** Highest index known replicated on it. */
+  readonly match: number;
+  /** Next index the leader sends it. */
+  readonly next: number;
+  /** How appends to it are paced. */
+  readonly state: ProgressState;
 }
 
 const EMPTY_DATA = new Uint8Array(0);
@@ -333,7 +349,7 @@ export class RaftCore {
 
   /** A snapshot of this node's state. */
   status(): RaftStatus {
-    return {
+    const status = {
       id: this.id,
       term: this.#term,
       role: this.#role,
@@ -342,7 +358,11 @@ export class RaftCore {
       applied: this.#log.applied,
       lastIndex: this.#log.lastIndex(),
       vote: this.#vote,
+      leadTransferee: this.#leadTransferee,
     };
+    if (this.#role !== 'leader') return status;
+    const { voters, progress } = this.#tracker;
+    return { ...status, progress: progress.map((pr, i) => ({ id: voters[i] as NodeId, match: pr.match, next: pr.next, state: pr.state })) };
   }
 
   /** Term of the entry at `index` in this node's log (0 when absent); for invariant checks in tests and the simulator. */
@@ -549,7 +569,8 @@ export class RaftCore {
     }
     const prevTerm = m.logTerm ?? 0;
     const last = this.#log.maybeAppend(prev, prevTerm, m.entries ?? NO_ENTRIES);
-    if (this.#log.truncatedFrom !== Infinity) this.#dropStaleMessages();
+    const truncatedFrom = this.#log.takeTruncatedFrom();
+    if (truncatedFrom !== Infinity) this.#dropStaleMessages(truncatedFrom);
     if (last >= 0) {
       this.#log.commitTo(Math.min(m.commit ?? 0, last));
       this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: last });
@@ -575,9 +596,7 @@ export class RaftCore {
    * longer holds those entries: a message must never claim what the disk will not have. Only a
    * stale leader (an older term) needs them, so nothing is lost by dropping them.
    */
-  #dropStaleMessages(): void {
-    const from = this.#log.truncatedFrom;
-    this.#log.truncatedFrom = Infinity;
+  #dropStaleMessages(from: number): void {
     this.#msgs = this.#msgs.filter((m) => {
       if (m.type === 'appendResp') return m.reject === true || (m.index ?? 0) < from;
       if (m.type === 'append') return (m.index ?? 0) + (m.entries?.length ?? 0) < from;

@@ -49,12 +49,16 @@ export class ProgressTracker {
     return this.progress[position] as Progress;
   }
 
-  /** A new leadership with a log ending at `lastIndex`: every follower is probed from its end, this node matches it. */
+  /**
+   * A new leadership with a log ending at `lastIndex`: every follower is probed from its end; this
+   * node matches it and, as in etcd-io/raft, counts as replicating (nothing is ever sent to it).
+   */
   resetForLeadership(lastIndex: number): void {
     for (const pr of this.progress) pr.reset(lastIndex + 1);
     const self = this.at(this.self);
     self.recentActive = true;
     self.match = lastIndex;
+    self.becomeReplicate();
   }
 
   /** The highest index a majority of voters hold. */

@@ -29,6 +29,23 @@ describe('pipelining and batching', () => {
     for (const id of c.ids) assert.deepEqual(c.appliedData(id), ['a', 'b', 'c', 'd', 'e']);
   });
 
+  test("a leader's status shows each voter's progress; a follower's shows none", () => {
+    const c = new StepCluster();
+    c.elect('n1');
+    c.cut('n1', 'n3');
+    c.propose('n1', 'a', 'b');
+    c.deliverAll();
+    const status = c.core('n1').status();
+    const last = status.lastIndex;
+    assert.deepEqual(status.progress, [
+      { id: 'n1', match: last, next: last + 1, state: 'replicate' },
+      { id: 'n2', match: last, next: last + 1, state: 'replicate' },
+      // Cut off after the no-op: the leader streams optimistically, ahead of what n3 acknowledged.
+      { id: 'n3', match: last - 2, next: last + 1, state: 'replicate' },
+    ]);
+    assert.equal(c.core('n2').status().progress, undefined);
+  });
+
   test('maxEntriesPerMsg splits a large batch', () => {
     const c = new StepCluster({ core: { maxEntriesPerMsg: 3 } });
     c.elect('n1');
@@ -175,7 +192,7 @@ describe('restart from PersistedState', () => {
   test('term, vote, log and commit survive; the committed prefix counts as applied', () => {
     const persisted: PersistedState = { hardState: { term: 4, vote: 'c', commit: 2 }, entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')] };
     const core = follower(persisted);
-    assert.deepEqual(core.status(), { id: 'b', term: 4, role: 'follower', leader: null, commit: 2, applied: 2, lastIndex: 3, vote: 'c' });
+    assert.deepEqual(core.status(), { id: 'b', term: 4, role: 'follower', leader: null, commit: 2, applied: 2, lastIndex: 3, vote: 'c', leadTransferee: null });
     assert.equal(core.hasReady(), false);
   });
 
