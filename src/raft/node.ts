@@ -5,15 +5,9 @@
  */
 import { RaftCore } from './core.js';
 import { DEFAULT_TIMING, type RaftTiming } from './timing.js';
-import {
-  NoLeaderError,
-  NodeClosedError,
-  NotLeaderError,
-  ProposalDroppedError,
-  RaftTimeoutError,
-  type DropReason,
-  type RaftError,
-} from './errors.js';
+import { envelopeHeader, fitsEnvelope, ownSequence, payloadOffset, wrapEnvelope } from './envelope.js';
+import { NoLeaderError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError, type RaftError } from './errors.js';
+import { ProposalTracker } from './proposals.js';
 import type {
   Entry,
   LeadershipChange,
@@ -28,6 +22,7 @@ import type {
   Transport,
 } from './types.js';
 import { completeClock, systemClock, type Clock, type CompleteClock, type TimerHandle } from '../util/clock.js';
+import { ByteArena } from '../util/byte-arena.js';
 import { SoonScheduler } from '../util/soon.js';
 
 /** Options of {@link RaftNode}. */
@@ -83,18 +78,6 @@ export interface RaftNodeStatus {
   readonly lastIndex: number;
 }
 
-/** A proposal waiting for its entry to be applied. */
-interface PendingProposal {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  /** When it times out; `Infinity` until the flush hands it to the core (one clock read per batch). */
-  deadline: number;
-  /** Core term when the proposal was handed to the core; 0 while it waits for the next flush. */
-  term: number;
-  /** Index of its entry in this node's log; 0 while unseen, -1 while a rewrite of the log is checked. */
-  index: number;
-}
-
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
@@ -110,11 +93,9 @@ interface PendingTransfer {
 }
 
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
-const ENVELOPE_VERSION = 1;
 const ARENA_SIZE = 64 * 1024;
 /** Envelopes larger than this get their own buffer, so a big payload never strands an arena. */
 const ARENA_MAX_ITEM = 4 * 1024;
-const textEncoder = new TextEncoder();
 
 /**
  * One member of a Raft cluster (a single node is a cluster of one). See {@link ReplicatedLog} for
@@ -136,7 +117,6 @@ export class RaftNode implements ReplicatedLog {
   readonly #clock: CompleteClock;
   readonly #random: () => number;
   readonly #timing: RaftTiming;
-  readonly #proposalTimeoutMs: number;
   readonly #requestTimeoutMs: number;
   readonly #coreTuning: { readonly [K in 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg']: RaftNodeOptions[K] | undefined };
 
@@ -148,19 +128,15 @@ export class RaftNode implements ReplicatedLog {
 
   /** This incarnation's envelope prefix: version, origin id, nonce. Committed entries that start with it are ours. */
   #header: Uint8Array = new Uint8Array(0);
-  #arena: Uint8Array = new Uint8Array(0);
-  #arenaPos = 0;
+  /** Proposals are copied into it: one backing store per 64 KiB of small proposals instead of one each. */
+  readonly #arena = new ByteArena(ARENA_SIZE, ARENA_MAX_ITEM);
   #seq = 0;
-  readonly #proposals = new Map<number, PendingProposal>();
+  readonly #proposals: ProposalTracker;
   /** Payloads (already enveloped) waiting for the next flush; one `propose` call per macrotask. */
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
   /** Proposals arriving before the flush share one append and one write; see {@link SoonScheduler}. */
   readonly #soon: SoonScheduler;
-  /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
-  #maxSeenIndex = 0;
-  #sweepTimer: TimerHandle | undefined;
-  #sweepAt = Infinity;
 
   #readSeq = 0;
   readonly #reads = new Map<string, PendingRead>();
@@ -188,7 +164,7 @@ export class RaftNode implements ReplicatedLog {
   constructor(options: RaftNodeOptions) {
     if (!options.voters.includes(options.id)) throw new Error(`raft node: id ${options.id} is not among the voters`);
     if (new Set(options.voters).size !== options.voters.length) throw new Error('raft node: voters contain duplicates');
-    if (textEncoder.encode(options.id).length > 255) throw new Error('raft node: id longer than 255 bytes');
+    if (!fitsEnvelope(options.id)) throw new Error('raft node: id longer than 255 bytes');
     this.id = options.id;
     this.#voters = [...options.voters];
     this.#storage = options.storage;
@@ -198,7 +174,7 @@ export class RaftNode implements ReplicatedLog {
     this.#soon = new SoonScheduler(() => this.#flush(), 4, this.#clock);
     this.#random = options.random ?? Math.random;
     this.#timing = options.timing ?? DEFAULT_TIMING;
-    this.#proposalTimeoutMs = options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    this.#proposals = new ProposalTracker(this.#clock, options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 8 * this.#timing.electionTicks * this.#timing.tickMs;
     this.#coreTuning = {
       preVote: options.preVote,
@@ -213,7 +189,8 @@ export class RaftNode implements ReplicatedLog {
     this.#state = 'starting';
     try {
       const persisted = await this.#storage.load();
-      this.#header = this.#makeHeader();
+      // The nonce tells this incarnation's proposals from a previous run's (see envelopeHeader).
+      this.#header = envelopeHeader(this.id, Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now());
       const core = new RaftCore(
         {
           id: this.id,
@@ -252,9 +229,9 @@ export class RaftNode implements ReplicatedLog {
   propose(data: Uint8Array): Promise<unknown> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
     const seq = ++this.#seq;
-    const enveloped = this.#wrap(data, seq);
+    const enveloped = wrapEnvelope(this.#header, seq, data, this.#arena);
     return new Promise<unknown>((resolve, reject) => {
-      this.#proposals.set(seq, { resolve, reject, deadline: Infinity, term: 0, index: 0 });
+      this.#proposals.add(seq, resolve, reject);
       this.#queue.push(enveloped);
       this.#queueSeqs.push(seq);
       this.#soon.schedule();
@@ -372,7 +349,7 @@ export class RaftNode implements ReplicatedLog {
     try {
       while (this.#state !== 'closed' && core.hasReady()) {
         const rd = core.ready();
-        if (rd.entries.length > 0 && this.#proposals.size > 0) this.#trackOwnEntries(rd.entries);
+        if (rd.entries.length > 0 && this.#proposals.size > 0) this.#proposals.trackOwnEntries(rd.entries, this.#header);
         if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
         if (this.#stopped()) return; // closed while persisting: nothing may leave after close()
         if (rd.messages.length > 0) this.#transport.send(rd.messages);
@@ -421,36 +398,10 @@ export class RaftNode implements ReplicatedLog {
         result = err;
         threw = true;
       }
-      if (!mine || !hasPrefix(data, header)) continue;
-      const seq = readSeq(data, header.length);
-      const pending = this.#proposals.get(seq);
-      if (pending === undefined) continue;
-      this.#proposals.delete(seq);
-      if (threw) pending.reject(result);
-      else pending.resolve(result);
+      if (!mine) continue;
+      const seq = ownSequence(data, header);
+      if (seq >= 0) this.#proposals.settle(seq, result, threw);
     }
-  }
-
-  /**
-   * Notes where our proposals landed in the log, and rejects those a rewrite of the log's tail
-   * removed (a new leader overwrote them: they will never commit).
-   */
-  #trackOwnEntries(entries: readonly Entry[]): void {
-    const first = entries[0]!.index;
-    const rewrite = first <= this.#maxSeenIndex;
-    if (rewrite) {
-      for (const p of this.#proposals.values()) if (p.index >= first) p.index = -1;
-    }
-    const header = this.#header;
-    for (let i = 0; i < entries.length; i++) {
-      const data = entries[i]!.data;
-      if (data.length <= header.length || !hasPrefix(data, header)) continue;
-      const p = this.#proposals.get(readSeq(data, header.length));
-      if (p === undefined) continue;
-      p.index = entries[i]!.index;
-      if (p.index > this.#maxSeenIndex) this.#maxSeenIndex = p.index;
-    }
-    if (rewrite) this.#dropWhere((p) => p.index === -1, 'overwritten');
   }
 
   #recordReadStates(rd: Ready): void {
@@ -471,7 +422,7 @@ export class RaftNode implements ReplicatedLog {
     this.#term = s.term;
     this.#leader = s.leader;
     const isLeader = s.role === 'leader' && this.#appliedTerm === s.term;
-    if (termChanged) this.#dropWhere((p) => p.index === 0 && p.term !== 0 && p.term < s.term, 'leader-changed');
+    if (termChanged) this.#proposals.dropOlderThan(s.term);
     if (this.#reads.size > 0) this.#settleReads(leaderChanged);
     if (this.#transfers.size > 0 && s.leader !== null && s.leader !== this.id) {
       for (const t of this.#transfers) {
@@ -547,73 +498,26 @@ export class RaftNode implements ReplicatedLog {
     if (!core.propose(batch)) {
       // Refused outright: either nobody leads, or this leader is handing over to another node.
       const leaderless = core.status().leader === null;
-      for (const seq of seqs) {
-        const p = this.#proposals.get(seq);
-        if (p === undefined) continue;
-        this.#proposals.delete(seq);
-        p.reject(leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'));
-      }
+      this.#proposals.refuse(seqs, () =>
+        leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'),
+      );
       return;
     }
-    const term = core.status().term;
-    const deadline = this.#clock.now() + this.#proposalTimeoutMs;
-    for (const seq of seqs) {
-      const p = this.#proposals.get(seq);
-      if (p === undefined) continue;
-      p.term = term;
-      p.deadline = deadline;
-    }
-    if (deadline < this.#sweepAt) this.#armSweep(deadline);
+    this.#proposals.handedOver(seqs, core.status().term);
     this.#kick();
   };
 
   // ---- timeouts and shutdown -------------------------------------------------------------
-
-  #armSweep(at: number): void {
-    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
-    this.#sweepAt = at;
-    this.#sweepTimer = this.#clock.setTimeout(this.#sweep, Math.max(0, at - this.#clock.now()));
-  }
-
-  /**
-   * One timer for all proposals: they are kept in proposal order and deadlines are given in that
-   * order, so expired ones lead the map and the ones not yet flushed (no deadline) trail it.
-   */
-  readonly #sweep = (): void => {
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Infinity;
-    const now = this.#clock.now();
-    for (const [seq, p] of this.#proposals) {
-      if (p.deadline > now) {
-        if (p.deadline !== Infinity) this.#armSweep(p.deadline);
-        return;
-      }
-      this.#proposals.delete(seq);
-      p.reject(new ProposalDroppedError('timeout'));
-    }
-  };
-
-  #dropWhere(predicate: (p: PendingProposal) => boolean, reason: DropReason): void {
-    for (const [seq, p] of this.#proposals) {
-      if (!predicate(p)) continue;
-      this.#proposals.delete(seq);
-      p.reject(new ProposalDroppedError(reason));
-    }
-  }
 
   #shutdown(error: NodeClosedError): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#failure = error.cause;
     if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer);
-    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
     this.#tickTimer = undefined;
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Infinity;
     this.#queue = [];
     this.#queueSeqs = [];
-    for (const p of this.#proposals.values()) p.reject(error);
-    this.#proposals.clear();
+    this.#proposals.rejectAll(error);
     for (const r of this.#reads.values()) {
       this.#clock.clearTimeout(r.timer);
       r.reject(error);
@@ -663,50 +567,6 @@ export class RaftNode implements ReplicatedLog {
     this.#observe();
   }
 
-  #makeHeader(): Uint8Array {
-    const id = textEncoder.encode(this.id);
-    // The nonce tells this incarnation's proposals from a previous run's, whose sequence
-    // numbers restarted at 1 and may still be in the log.
-    const nonce = (Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now()) >>> 0;
-    const header = new Uint8Array(2 + id.length + 4);
-    header[0] = ENVELOPE_VERSION;
-    header[1] = id.length;
-    header.set(id, 2);
-    new DataView(header.buffer).setUint32(2 + id.length, nonce);
-    return header;
-  }
-
-  /**
-   * Envelope: header (version, origin id, nonce), varint sequence, then the payload. Copied at
-   * once (the caller may reuse its buffer) into a shared arena: one backing store per 64 KiB of
-   * proposals instead of one per proposal, which is most of the cost of a small proposal.
-   */
-  #wrap(data: Uint8Array, seq: number): Uint8Array {
-    const header = this.#header;
-    const size = header.length + varintLength(seq) + data.length;
-    let out: Uint8Array;
-    if (size > ARENA_MAX_ITEM) {
-      out = new Uint8Array(size);
-    } else {
-      if (this.#arenaPos + size > this.#arena.length) {
-        this.#arena = new Uint8Array(ARENA_SIZE);
-        this.#arenaPos = 0;
-      }
-      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + size);
-      this.#arenaPos += size;
-    }
-    copyBytes(out, 0, header);
-    let pos = header.length;
-    let v = seq;
-    while (v >= 0x80) {
-      out[pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    out[pos++] = v;
-    copyBytes(out, pos, data);
-    return out;
-  }
-
   #mostCaughtUpFollower(): NodeId | undefined {
     let best: NodeId | undefined;
     let bestMatch = -1;
@@ -720,50 +580,4 @@ export class RaftNode implements ReplicatedLog {
     }
     return best;
   }
-}
-
-/** Where the payload starts inside an envelope written by any node. */
-function payloadOffset(data: Uint8Array): number {
-  if (data[0] !== ENVELOPE_VERSION) throw new Error(`raft node: committed entry has unknown envelope version ${String(data[0])}`);
-  let pos = 2 + data[1]! + 4;
-  while (data[pos]! >= 0x80) pos++;
-  return pos + 1;
-}
-
-/** `dst.set(src, pos)`, by hand for short arrays, where the call costs more than the copy. */
-function copyBytes(dst: Uint8Array, pos: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > 64) {
-    dst.set(src, pos);
-    return;
-  }
-  for (let i = 0; i < n; i++) dst[pos + i] = src[i]!;
-}
-
-function hasPrefix(data: Uint8Array, prefix: Uint8Array): boolean {
-  // Compared from the end: the nonce differs first between incarnations and ids share prefixes.
-  for (let i = prefix.length - 1; i >= 0; i--) if (data[i] !== prefix[i]) return false;
-  return true;
-}
-
-/** Arithmetic rather than bit operations: a long-lived node passes 2^32 proposals. */
-function readSeq(data: Uint8Array, pos: number): number {
-  let result = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = data[pos++];
-    if (byte === undefined) return -1;
-    result += (byte & 0x7f) * scale;
-    if (byte < 0x80) return result;
-    scale *= 0x80;
-  }
-}
-
-function varintLength(v: number): number {
-  let len = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    len++;
-  }
-  return len;
 }
