@@ -347,6 +347,16 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- inspection
 
+  /** Current term; unlike {@link RaftCore.status}, allocation-free, for drivers on hot paths. */
+  get term(): number {
+    return this.#term;
+  }
+
+  /** The leader this node follows (itself when leader), or null; allocation-free like {@link RaftCore.term}. */
+  get leader(): NodeId | null {
+    return this.#leader;
+  }
+
   /** A snapshot of this node's state. */
   status(): RaftStatus {
     const status = {

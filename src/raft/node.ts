@@ -18,6 +18,7 @@ import type {
   Ready,
   ReplicatedLog,
   Role,
+  SoftState,
   StateMachine,
   Transport,
 } from './types.js';
@@ -157,8 +158,6 @@ export class RaftNode implements ReplicatedLog {
   #leader: NodeId | null = null;
   #isLeader = false;
   readonly #listeners = new Set<(change: LeadershipChange) => void>();
-  /** Highest index each follower acknowledged, seen on incoming append responses; picks a transfer target. */
-  readonly #match = new Map<NodeId, number>();
 
   /** @param options - identity, collaborators and tuning; see {@link RaftNodeOptions}. */
   constructor(options: RaftNodeOptions) {
@@ -206,7 +205,7 @@ export class RaftNode implements ReplicatedLog {
         persisted,
       );
       this.#core = core;
-      this.#observe();
+      this.#observe(undefined, core.term);
       await this.#replay(persisted);
     } catch (err) {
       if (this.#state === 'starting') this.#shutdown(new NodeClosedError('node failed to start', err));
@@ -241,7 +240,7 @@ export class RaftNode implements ReplicatedLog {
   readIndex(): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
     const core = this.#core!;
-    if (core.status().leader === null) return Promise.reject(new NoLeaderError('no leader to confirm a read'));
+    if (core.leader === null) return Promise.reject(new NoLeaderError('no leader to confirm a read'));
     const context = `${this.id}/${++this.#readSeq}`;
     return new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
@@ -348,15 +347,7 @@ export class RaftNode implements ReplicatedLog {
     const core = this.#core!;
     try {
       while (this.#state !== 'closed' && core.hasReady()) {
-        const rd = core.ready();
-        if (rd.entries.length > 0 && this.#proposals.size > 0) this.#proposals.trackOwnEntries(rd.entries, this.#header);
-        if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
-        if (this.#stopped()) return; // closed while persisting: nothing may leave after close()
-        if (rd.messages.length > 0) this.#transport.send(rd.messages);
-        if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
-        if (rd.readStates.length > 0) this.#recordReadStates(rd);
-        core.advance(rd);
-        this.#observe();
+        if (!(await this.#handleReady(core, core.ready()))) return;
       }
     } catch (err) {
       // A failed write leaves memory ahead of disk: carrying on could break a promise made to a
@@ -366,6 +357,23 @@ export class RaftNode implements ReplicatedLog {
     } finally {
       this.#looping = false;
     }
+  }
+
+  /**
+   * One Ready, in the order the contract demands: persist, then send, apply and advance; then
+   * take role, leader and term from it. False when the node closed while persisting: nothing may
+   * leave after `close()`. Serves both the replay at start and the steady state.
+   */
+  async #handleReady(core: RaftCore, rd: Ready): Promise<boolean> {
+    if (rd.entries.length > 0 && this.#proposals.size > 0) this.#proposals.trackOwnEntries(rd.entries, this.#header);
+    if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
+    if (this.#stopped()) return false;
+    if (rd.messages.length > 0) this.#transport.send(rd.messages);
+    if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
+    if (rd.readStates.length > 0) this.#recordReadStates(rd);
+    core.advance(rd);
+    this.#observe(rd.softState, rd.hardState === undefined ? this.#term : rd.hardState.term);
+    return true;
   }
 
   /** Resolves when no Ready cycle is running or scheduled. */
@@ -411,20 +419,23 @@ export class RaftNode implements ReplicatedLog {
     }
   }
 
-  /** Re-reads role, leader and term after a cycle; settles reads and transfers; tells listeners. */
-  #observe(): void {
+  /**
+   * Takes role and leader (`soft`, present only when they changed) and the term from a handled
+   * Ready; settles reads and transfers; tells listeners.
+   */
+  #observe(soft: SoftState | undefined, term: number): void {
     // After close() the node has said its last word (leader: none); a cycle still finishing must not contradict it.
     if (this.#state === 'closed') return;
-    const s = this.#core!.status();
-    const termChanged = s.term !== this.#term;
-    const leaderChanged = s.leader !== this.#leader;
-    this.#role = s.role;
-    this.#term = s.term;
-    this.#leader = s.leader;
-    const isLeader = s.role === 'leader' && this.#appliedTerm === s.term;
-    if (termChanged) this.#proposals.dropOlderThan(s.term);
+    const leader = soft === undefined ? this.#leader : soft.leader;
+    const termChanged = term !== this.#term;
+    const leaderChanged = leader !== this.#leader;
+    if (soft !== undefined) this.#role = soft.role;
+    this.#term = term;
+    this.#leader = leader;
+    const isLeader = this.#role === 'leader' && this.#appliedTerm === term;
+    if (termChanged) this.#proposals.dropOlderThan(term);
     if (this.#reads.size > 0) this.#settleReads(leaderChanged);
-    if (this.#transfers.size > 0 && s.leader !== null && s.leader !== this.id) {
+    if (this.#transfers.size > 0 && leader !== null && leader !== this.id) {
       for (const t of this.#transfers) {
         this.#clock.clearTimeout(t.timer);
         t.resolve();
@@ -433,8 +444,7 @@ export class RaftNode implements ReplicatedLog {
     }
     if (termChanged || leaderChanged || isLeader !== this.#isLeader) {
       this.#isLeader = isLeader;
-      if (leaderChanged || termChanged) this.#match.clear();
-      this.#emit({ isLeader, leader: s.leader, term: s.term });
+      this.#emit({ isLeader, leader, term });
     }
   }
 
@@ -469,10 +479,6 @@ export class RaftNode implements ReplicatedLog {
 
   readonly #onMessage = (message: Message): void => {
     if (this.#state !== 'running') return;
-    if (message.type === 'appendResp' && message.reject !== true && message.index !== undefined) {
-      const prev = this.#match.get(message.from) ?? 0;
-      if (message.index > prev) this.#match.set(message.from, message.index);
-    }
     this.#core!.step(message);
     this.#kick();
   };
@@ -497,13 +503,13 @@ export class RaftNode implements ReplicatedLog {
     const core = this.#core!;
     if (!core.propose(batch)) {
       // Refused outright: either nobody leads, or this leader is handing over to another node.
-      const leaderless = core.status().leader === null;
+      const leaderless = core.leader === null;
       this.#proposals.refuse(seqs, () =>
         leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'),
       );
       return;
     }
-    this.#proposals.handedOver(seqs, core.status().term);
+    this.#proposals.handedOver(seqs, core.term);
     this.#kick();
   };
 
@@ -558,24 +564,19 @@ export class RaftNode implements ReplicatedLog {
     const coreApplied = Math.min(core.status().applied, commit);
     if (coreApplied > 0) this.#applyAll(persisted.entries.slice(0, coreApplied));
     while (this.#state === 'starting' && this.#applied < commit && core.hasReady()) {
-      const rd = core.ready();
-      if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
-      if (rd.messages.length > 0) this.#transport.send(rd.messages);
-      if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
-      core.advance(rd);
+      if (!(await this.#handleReady(core, core.ready()))) return;
     }
-    this.#observe();
   }
 
+  /** The follower whose log the leader's core knows to match furthest; the first in configuration order on a tie. */
   #mostCaughtUpFollower(): NodeId | undefined {
     let best: NodeId | undefined;
     let bestMatch = -1;
-    for (const voter of this.#voters) {
-      if (voter === this.id) continue;
-      const match = this.#match.get(voter) ?? 0;
-      if (match > bestMatch) {
-        best = voter;
-        bestMatch = match;
+    for (const pr of this.#core!.status().progress ?? []) {
+      if (pr.id === this.id) continue;
+      if (pr.match > bestMatch) {
+        best = pr.id;
+        bestMatch = pr.match;
       }
     }
     return best;
