@@ -3,6 +3,7 @@
  * messages and proposals and collects a {@link Ready} of what to persist, send and apply. Nothing
  * here waits, reads a clock or touches I/O; randomness comes from the injected generator.
  */
+import { RaftConfigError } from './errors.js';
 import { RaftLog } from './log.js';
 import type { Progress, ProgressState } from './progress.js';
 import { ProgressTracker } from './tracker.js';
@@ -131,21 +132,28 @@ export class RaftCore {
   /**
    * @param options - cluster and tuning, see {@link RaftCoreOptions}.
    * @param persisted - what the driver loaded from storage (term, vote, commit and the log).
+   * @throws {@link RaftConfigError} `INVALID_CONFIG` when `voters` lacks `id` or a tuning value is out of range.
    */
   constructor(options: RaftCoreOptions, persisted: PersistedState) {
     const voters = [...new Set(options.voters)];
     const self = voters.indexOf(options.id);
-    if (self < 0) throw new RangeError(`voters must include this node's id "${options.id}"`);
+    if (self < 0) throw new RaftConfigError('voters', `voters must include this node's id "${options.id}"`);
     const electionTicks = options.electionTicks ?? 10;
     const heartbeatTicks = options.heartbeatTicks ?? 1;
-    if (!Number.isInteger(electionTicks) || electionTicks < 1) throw new RangeError('electionTicks must be a positive integer');
+    if (!Number.isInteger(electionTicks) || electionTicks < 1) {
+      throw new RaftConfigError('electionTicks', 'electionTicks must be a positive integer');
+    }
     if (!Number.isInteger(heartbeatTicks) || heartbeatTicks < 1 || heartbeatTicks >= electionTicks) {
-      throw new RangeError('heartbeatTicks must be a positive integer smaller than electionTicks');
+      throw new RaftConfigError('heartbeatTicks', 'heartbeatTicks must be a positive integer smaller than electionTicks');
     }
     const maxInflight = options.maxInflightMsgs ?? 256;
     const maxEntries = options.maxEntriesPerMsg ?? 4096;
-    if (!Number.isInteger(maxInflight) || maxInflight < 1) throw new RangeError('maxInflightMsgs must be a positive integer');
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntriesPerMsg must be a positive integer');
+    if (!Number.isInteger(maxInflight) || maxInflight < 1) {
+      throw new RaftConfigError('maxInflightMsgs', 'maxInflightMsgs must be a positive integer');
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new RaftConfigError('maxEntriesPerMsg', 'maxEntriesPerMsg must be a positive integer');
+    }
 
     this.id = options.id;
     this.#tracker = new ProgressTracker(voters, self, maxInflight);

@@ -6,7 +6,16 @@
 import { RaftCore } from './core.js';
 import { DEFAULT_TIMING, type RaftTiming } from './timing.js';
 import { envelopeHeader, fitsEnvelope, ownSequence, payloadOffset, wrapEnvelope } from './envelope.js';
-import { NoLeaderError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError, type RaftError } from './errors.js';
+import {
+  AlreadyStartedError,
+  NoLeaderError,
+  NodeClosedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftConfigError,
+  RaftTimeoutError,
+  type RaftError,
+} from './errors.js';
 import { ProposalTracker } from './proposals.js';
 import type {
   Entry,
@@ -59,6 +68,12 @@ export interface RaftNodeOptions {
   readonly maxInflightMsgs?: number;
   /** Passed to the core: the most entries in one append message. Default: the core's. */
   readonly maxEntriesPerMsg?: number;
+  /**
+   * Hears errors that the node survives but nobody awaits: a leadership listener that threw.
+   * Default: `process.emitWarning`. Never rethrown, so that a listener's bug cannot wedge
+   * consensus or crash the process from a microtask.
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** A snapshot of a node's state, for debugging and metrics. */
@@ -119,6 +134,7 @@ export class RaftNode implements ReplicatedLog {
   readonly #random: () => number;
   readonly #timing: RaftTiming;
   readonly #requestTimeoutMs: number;
+  readonly #onError: (error: unknown) => void;
   readonly #coreTuning: { readonly [K in 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg']: RaftNodeOptions[K] | undefined };
 
   #core: RaftCore | undefined;
@@ -161,9 +177,9 @@ export class RaftNode implements ReplicatedLog {
 
   /** @param options - identity, collaborators and tuning; see {@link RaftNodeOptions}. */
   constructor(options: RaftNodeOptions) {
-    if (!options.voters.includes(options.id)) throw new Error(`raft node: id ${options.id} is not among the voters`);
-    if (new Set(options.voters).size !== options.voters.length) throw new Error('raft node: voters contain duplicates');
-    if (!fitsEnvelope(options.id)) throw new Error('raft node: id longer than 255 bytes');
+    if (!options.voters.includes(options.id)) throw new RaftConfigError('voters', `raft node: id ${options.id} is not among the voters`);
+    if (new Set(options.voters).size !== options.voters.length) throw new RaftConfigError('voters', 'raft node: voters contain duplicates');
+    if (!fitsEnvelope(options.id)) throw new RaftConfigError('id', 'raft node: id longer than 255 bytes');
     this.id = options.id;
     this.#voters = [...options.voters];
     this.#storage = options.storage;
@@ -173,6 +189,7 @@ export class RaftNode implements ReplicatedLog {
     this.#soon = new SoonScheduler(() => this.#flush(), 4, this.#clock);
     this.#random = options.random ?? Math.random;
     this.#timing = options.timing ?? DEFAULT_TIMING;
+    this.#onError = options.onError ?? emitWarning;
     this.#proposals = new ProposalTracker(this.#clock, options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 8 * this.#timing.electionTicks * this.#timing.tickMs;
     this.#coreTuning = {
@@ -184,7 +201,7 @@ export class RaftNode implements ReplicatedLog {
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new Error('raft node: start() may be called once');
+    if (this.#state !== 'new') throw new AlreadyStartedError();
     this.#state = 'starting';
     try {
       const persisted = await this.#storage.load();
@@ -271,7 +288,7 @@ export class RaftNode implements ReplicatedLog {
 
   transferLeadership(to?: NodeId): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
-    if (to !== undefined && !this.#voters.includes(to)) return Promise.reject(new Error(`raft node: ${to} is not a voter`));
+    if (to !== undefined && !this.#voters.includes(to)) return Promise.reject(new RaftConfigError('to', `raft node: ${to} is not a voter`));
     if (this.#role !== 'leader') {
       // Nothing to hand over from here; fine if the requested target already leads.
       if (to === undefined || to === this.#leader) return Promise.resolve();
@@ -467,11 +484,17 @@ export class RaftNode implements ReplicatedLog {
       try {
         listener(change);
       } catch (err) {
-        // A listener's bug must not wedge consensus; report it out of band.
-        queueMicrotask(() => {
-          throw err;
-        });
+        // A listener's bug must not wedge consensus, nor stop the listeners after it.
+        this.#report(err);
       }
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#onError(error);
+    } catch {
+      // The error handler failed too: there is nobody left to tell.
     }
   }
 
@@ -581,4 +604,11 @@ export class RaftNode implements ReplicatedLog {
     }
     return best;
   }
+}
+
+/** The default {@link RaftNodeOptions.onError}: a process warning, which Node prints once and never turns into a crash. */
+function emitWarning(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error ? error.stack : undefined;
+  process.emitWarning(`raft node: ${message}`, detail === undefined ? { type: 'RaftNodeWarning' } : { type: 'RaftNodeWarning', detail });
 }

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { RaftCore } from '../../src/raft/core.js';
+import { RaftConfigError } from '../../src/raft/errors.js';
 import type { Entry, Message, PersistedState } from '../../src/raft/types.js';
 import { createRandom } from '../../src/testing/sim/random.js';
 import { StepCluster } from '../../src/testing/sim/step-cluster.js';
@@ -231,6 +232,10 @@ describe('restart from PersistedState', () => {
   test('invalid configuration and persisted logs are rejected with a clear error', () => {
     const ok = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
     assert.throws(() => new RaftCore({ id: 'x', voters: ['a'], random: createRandom(1) }, ok), /voters must include/);
+    assert.throws(
+      () => new RaftCore({ id: 'a', voters: ['a'], electionTicks: 0, random: createRandom(1) }, ok),
+      (e: unknown) => e instanceof RaftConfigError && e.code === 'INVALID_CONFIG' && e.field === 'electionTicks',
+    );
     assert.throws(() => new RaftCore({ id: 'a', voters: ['a'], heartbeatTicks: 10, electionTicks: 10, random: createRandom(1) }, ok), /heartbeatTicks/);
     assert.throws(
       () => new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 1, vote: null, commit: 0 }, entries: [entry(2, 1)] }),
