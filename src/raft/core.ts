@@ -22,7 +22,10 @@ export interface RaftCoreOptions {
   readonly heartbeatTicks?: number;
   /** Run a pre-vote round before a real election so that a partitioned node cannot inflate terms (default true). */
   readonly preVote?: boolean;
-  /** A leader that has not heard from a quorum within an election timeout steps down; followers in contact with a leader ignore votes (default true). */
+  /**
+   * A leader that has not heard from a quorum within an election timeout steps down; followers in
+   * contact with a leader ignore votes (default true).
+   */
   readonly checkQuorum?: boolean;
   /** Unacknowledged append messages allowed per follower while replicating (default 256). */
   readonly maxInflightMsgs?: number;

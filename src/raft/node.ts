@@ -108,6 +108,9 @@ interface PendingTransfer {
   readonly timer: TimerHandle;
 }
 
+/** The options passed through to the core as they are. */
+type CoreTuning = 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg';
+
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 const ARENA_SIZE = 64 * 1024;
 /** Envelopes larger than this get their own buffer, so a big payload never strands an arena. */
@@ -135,7 +138,7 @@ export class RaftNode implements ReplicatedLog {
   readonly #timing: RaftTiming;
   readonly #requestTimeoutMs: number;
   readonly #onError: (error: unknown) => void;
-  readonly #coreTuning: { readonly [K in 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg']: RaftNodeOptions[K] | undefined };
+  readonly #coreTuning: { readonly [K in CoreTuning]: RaftNodeOptions[K] | undefined };
 
   #core: RaftCore | undefined;
   #state: 'new' | 'starting' | 'running' | 'closed' = 'new';
