@@ -3,8 +3,10 @@
  * messages and proposals and collects a {@link Ready} of what to persist, send and apply. Nothing
  * here waits, reads a clock or touches I/O; randomness comes from the injected generator.
  */
+import { RaftConfigError } from './errors.js';
 import { RaftLog } from './log.js';
-import { Progress } from './progress.js';
+import type { Progress, ProgressState } from './progress.js';
+import { ProgressTracker } from './tracker.js';
 import { ReadOnlyQueue } from './read-only.js';
 import type { Entry, HardState, Message, NodeId, PersistedState, ReadState, Ready, Role, SoftState } from './types.js';
 
@@ -20,7 +22,10 @@ export interface RaftCoreOptions {
   readonly heartbeatTicks?: number;
   /** Run a pre-vote round before a real election so that a partitioned node cannot inflate terms (default true). */
   readonly preVote?: boolean;
-  /** A leader that has not heard from a quorum within an election timeout steps down; followers in contact with a leader ignore votes (default true). */
+  /**
+   * A leader that has not heard from a quorum within an election timeout steps down; followers in
+   * contact with a leader ignore votes (default true).
+   */
   readonly checkQuorum?: boolean;
   /** Unacknowledged append messages allowed per follower while replicating (default 256). */
   readonly maxInflightMsgs?: number;
@@ -53,6 +58,22 @@ export interface RaftStatus {
   readonly lastIndex: number;
   /** Whom this node voted for in `term`, or null. */
   readonly vote: NodeId | null;
+  /** The follower a leadership transfer is handing over to, or null (always null unless leader). */
+  readonly leadTransferee: NodeId | null;
+  /** Leader only: what it knows of each voter's log, this node included, in configuration order. */
+  readonly progress?: readonly VoterProgress[];
+}
+
+/** A leader's view of one voter's log, in {@link RaftStatus.progress}. */
+export interface VoterProgress {
+  /** The voter. */
+  readonly id: NodeId;
+  /** Highest index known replicated on it. */
+  readonly match: number;
+  /** Next index the leader sends it. */
+  readonly next: number;
+  /** How appends to it are paced. */
+  readonly state: ProgressState;
 }
 
 const EMPTY_DATA = new Uint8Array(0);
@@ -61,10 +82,6 @@ const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 const NO_READS: readonly ReadState[] = Object.freeze([]);
 /** Vote context marking an election started by leadership transfer: voters in a leader lease still answer it. */
 const TRANSFER = 'transfer';
-
-const UNKNOWN = -1;
-const REJECTED = 0;
-const GRANTED = 1;
 
 /** A read that reached a leader which has not yet committed an entry of its own term. */
 interface DeferredRead {
@@ -81,13 +98,8 @@ export class RaftCore {
   /** This node's id. */
   readonly id: NodeId;
 
-  readonly #voters: readonly NodeId[];
-  readonly #position = new Map<NodeId, number>();
-  readonly #self: number;
-  readonly #quorum: number;
-  readonly #progress: Progress[];
-  readonly #votes: Int8Array;
-  readonly #matchScratch: number[];
+  /** The voters, the leader's progress of each, recent activity and election votes. */
+  readonly #tracker: ProgressTracker;
 
   readonly #electionTimeout: number;
   readonly #heartbeatTimeout: number;
@@ -123,30 +135,31 @@ export class RaftCore {
   /**
    * @param options - cluster and tuning, see {@link RaftCoreOptions}.
    * @param persisted - what the driver loaded from storage (term, vote, commit and the log).
+   * @throws {@link RaftConfigError} `INVALID_CONFIG` when `voters` lacks `id` or a tuning value is out of range.
    */
   constructor(options: RaftCoreOptions, persisted: PersistedState) {
     const voters = [...new Set(options.voters)];
     const self = voters.indexOf(options.id);
-    if (self < 0) throw new RangeError(`voters must include this node's id "${options.id}"`);
+    if (self < 0) throw new RaftConfigError('voters', `voters must include this node's id "${options.id}"`);
     const electionTicks = options.electionTicks ?? 10;
     const heartbeatTicks = options.heartbeatTicks ?? 1;
-    if (!Number.isInteger(electionTicks) || electionTicks < 1) throw new RangeError('electionTicks must be a positive integer');
+    if (!Number.isInteger(electionTicks) || electionTicks < 1) {
+      throw new RaftConfigError('electionTicks', 'electionTicks must be a positive integer');
+    }
     if (!Number.isInteger(heartbeatTicks) || heartbeatTicks < 1 || heartbeatTicks >= electionTicks) {
-      throw new RangeError('heartbeatTicks must be a positive integer smaller than electionTicks');
+      throw new RaftConfigError('heartbeatTicks', 'heartbeatTicks must be a positive integer smaller than electionTicks');
     }
     const maxInflight = options.maxInflightMsgs ?? 256;
     const maxEntries = options.maxEntriesPerMsg ?? 4096;
-    if (!Number.isInteger(maxInflight) || maxInflight < 1) throw new RangeError('maxInflightMsgs must be a positive integer');
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntriesPerMsg must be a positive integer');
+    if (!Number.isInteger(maxInflight) || maxInflight < 1) {
+      throw new RaftConfigError('maxInflightMsgs', 'maxInflightMsgs must be a positive integer');
+    }
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new RaftConfigError('maxEntriesPerMsg', 'maxEntriesPerMsg must be a positive integer');
+    }
 
     this.id = options.id;
-    this.#voters = voters;
-    voters.forEach((v, i) => this.#position.set(v, i));
-    this.#self = self;
-    this.#quorum = Math.floor(voters.length / 2) + 1;
-    this.#progress = voters.map(() => new Progress(maxInflight));
-    this.#votes = new Int8Array(voters.length);
-    this.#matchScratch = voters.map(() => 0);
+    this.#tracker = new ProgressTracker(voters, self, maxInflight);
     this.#electionTimeout = electionTicks;
     this.#heartbeatTimeout = heartbeatTicks;
     this.#preVote = options.preVote ?? true;
@@ -180,8 +193,8 @@ export class RaftCore {
 
   /** Feeds one message from the network. Messages from unknown nodes are ignored. */
   step(m: Message): void {
-    const from = this.#position.get(m.from);
-    if (from === undefined || from === this.#self) return;
+    const from = this.#tracker.positionOf(m.from);
+    if (from === undefined || from === this.#tracker.self) return;
     // Forwarded proposals and reads carry no term: any leader may serve them.
     if (m.type === 'propose') {
       if (this.#role === 'leader' && this.#leadTransferee === null && m.entries !== undefined) this.#appendEntries(m.entries);
@@ -265,11 +278,11 @@ export class RaftCore {
    */
   transferLeadership(to: NodeId): void {
     if (this.#role !== 'leader' || to === this.id) return;
-    const pos = this.#position.get(to);
+    const pos = this.#tracker.positionOf(to);
     if (pos === undefined || this.#leadTransferee === to) return;
     this.#leadTransferee = to;
     this.#electionElapsed = 0;
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     if (pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
     else this.#sendAppend(pos, true);
   }
@@ -345,9 +358,19 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- inspection
 
+  /** Current term; unlike {@link RaftCore.status}, allocation-free, for drivers on hot paths. */
+  get term(): number {
+    return this.#term;
+  }
+
+  /** The leader this node follows (itself when leader), or null; allocation-free like {@link RaftCore.term}. */
+  get leader(): NodeId | null {
+    return this.#leader;
+  }
+
   /** A snapshot of this node's state. */
   status(): RaftStatus {
-    return {
+    const status = {
       id: this.id,
       term: this.#term,
       role: this.#role,
@@ -356,7 +379,11 @@ export class RaftCore {
       applied: this.#log.applied,
       lastIndex: this.#log.lastIndex(),
       vote: this.#vote,
+      leadTransferee: this.#leadTransferee,
     };
+    if (this.#role !== 'leader') return status;
+    const { voters, progress } = this.#tracker;
+    return { ...status, progress: progress.map((pr, i) => ({ id: voters[i] as NodeId, match: pr.match, next: pr.next, state: pr.state })) };
   }
 
   /** Term of the entry at `index` in this node's log (0 when absent); for invariant checks in tests and the simulator. */
@@ -394,14 +421,10 @@ export class RaftCore {
     this.#leader = this.id;
     this.#leaveLeadership();
     this.#resetTimers();
-    const last = this.#log.lastIndex();
-    for (const pr of this.#progress) pr.reset(last + 1);
+    this.#tracker.resetForLeadership(this.#log.lastIndex());
     // Entries cached from an earlier leadership may since have been truncated.
     this.#slice = NO_ENTRIES;
     this.#sliceHi = 0;
-    const self = this.#progress[this.#self] as Progress;
-    self.recentActive = true;
-    self.match = last;
     // The no-op lets the new leader commit (and so learn the commit index of) earlier terms.
     this.#appendData([EMPTY_DATA]);
   }
@@ -430,14 +453,14 @@ export class RaftCore {
       this.#resetTimers();
       voteTerm = this.#term;
     }
-    this.#votes.fill(UNKNOWN);
-    if (this.#poll(this.#self, true)) return;
+    this.#tracker.resetVotes();
+    if (this.#poll(this.#tracker.self, true)) return;
     const type = pre ? 'preVote' : 'vote';
     const index = this.#log.lastIndex();
     const logTerm = this.#log.lastTerm();
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i === this.#self) continue;
-      const to = this.#voters[i] as NodeId;
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i === this.#tracker.self) continue;
+      const to = this.#tracker.voters[i] as NodeId;
       this.#send(
         transfer
           ? { type, from: this.id, to, term: voteTerm, index, logTerm, context: TRANSFER }
@@ -448,20 +471,13 @@ export class RaftCore {
 
   /** Records a vote and acts on the outcome; returns true when the round ended. */
   #poll(position: number, granted: boolean): boolean {
-    if (this.#votes[position] === UNKNOWN) this.#votes[position] = granted ? GRANTED : REJECTED;
-    let yes = 0;
-    let no = 0;
-    for (let i = 0; i < this.#votes.length; i++) {
-      const v = this.#votes[i];
-      if (v === GRANTED) yes++;
-      else if (v === REJECTED) no++;
-    }
-    if (yes >= this.#quorum) {
+    const result = this.#tracker.recordVote(position, granted);
+    if (result === 'won') {
       if (this.#role === 'preCandidate') this.#startCampaign(false, false);
       else this.#becomeLeader();
       return true;
     }
-    if (no > this.#voters.length - this.#quorum) {
+    if (result === 'lost') {
       this.#becomeFollower(this.#term, null);
       return true;
     }
@@ -548,7 +564,7 @@ export class RaftCore {
   }
 
   #stepLeader(m: Message, from: number): void {
-    const pr = this.#progress[from] as Progress;
+    const pr = this.#tracker.at(from);
     switch (m.type) {
       case 'appendResp':
         pr.recentActive = true;
@@ -574,7 +590,8 @@ export class RaftCore {
     }
     const prevTerm = m.logTerm ?? 0;
     const last = this.#log.maybeAppend(prev, prevTerm, m.entries ?? NO_ENTRIES);
-    if (this.#log.truncatedFrom !== Infinity) this.#dropStaleMessages();
+    const truncatedFrom = this.#log.takeTruncatedFrom();
+    if (truncatedFrom !== Infinity) this.#dropStaleMessages(truncatedFrom);
     if (last >= 0) {
       this.#log.commitTo(Math.min(m.commit ?? 0, last));
       this.#send({ type: 'appendResp', from: this.id, to: m.from, term: this.#term, index: last });
@@ -600,9 +617,7 @@ export class RaftCore {
    * longer holds those entries: a message must never claim what the disk will not have. Only a
    * stale leader (an older term) needs them, so nothing is lost by dropping them.
    */
-  #dropStaleMessages(): void {
-    const from = this.#log.truncatedFrom;
-    this.#log.truncatedFrom = Infinity;
+  #dropStaleMessages(from: number): void {
     this.#msgs = this.#msgs.filter((m) => {
       if (m.type === 'appendResp') return m.reject === true || (m.index ?? 0) < from;
       if (m.type === 'append') return (m.index ?? 0) + (m.entries?.length ?? 0) < from;
@@ -627,7 +642,7 @@ export class RaftCore {
     this.#electionElapsed++;
     if (this.#electionElapsed >= this.#electionTimeout) {
       this.#electionElapsed = 0;
-      if (this.#checkQuorum && !this.#quorumActive()) {
+      if (this.#checkQuorum && !this.#tracker.quorumActive()) {
         this.#becomeFollower(this.#term, null);
         return;
       }
@@ -638,16 +653,6 @@ export class RaftCore {
       this.#heartbeatElapsed = 0;
       this.#bcastHeartbeat(this.#readOnly.lastContext());
     }
-  }
-
-  #quorumActive(): boolean {
-    let active = 0;
-    for (let i = 0; i < this.#progress.length; i++) {
-      const pr = this.#progress[i] as Progress;
-      if (i === this.#self || pr.recentActive) active++;
-      if (i !== this.#self) pr.recentActive = false;
-    }
-    return active >= this.#quorum;
   }
 
   #appendData(data: readonly Uint8Array[]): void {
@@ -669,7 +674,7 @@ export class RaftCore {
   }
 
   #afterLeaderAppend(last: number): void {
-    const self = this.#progress[this.#self] as Progress;
+    const self = this.#tracker.at(this.#tracker.self);
     self.match = last;
     self.next = last + 1;
     if (this.#maybeCommit()) this.#onCommit();
@@ -678,20 +683,7 @@ export class RaftCore {
 
   /** Commits the highest index a quorum holds, but only by counting entries of the current term (Raft §5.4.2). */
   #maybeCommit(): boolean {
-    const s = this.#matchScratch;
-    const n = s.length;
-    for (let i = 0; i < n; i++) s[i] = (this.#progress[i] as Progress).match;
-    // Insertion sort, descending: clusters are small and this runs on every acknowledgement.
-    for (let i = 1; i < n; i++) {
-      const v = s[i] as number;
-      let j = i - 1;
-      while (j >= 0 && (s[j] as number) < v) {
-        s[j + 1] = s[j] as number;
-        j--;
-      }
-      s[j + 1] = v;
-    }
-    const index = s[this.#quorum - 1] as number;
+    const index = this.#tracker.committed();
     if (index <= this.#log.committed || this.#log.term(index) !== this.#term) return false;
     this.#log.commitTo(index);
     return true;
@@ -705,23 +697,23 @@ export class RaftCore {
   }
 
   #bcastAppend(): void {
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i !== this.#self) this.#sendAppends(i);
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i !== this.#tracker.self) this.#sendAppends(i);
     }
   }
 
   /** Sends as many appends as the follower's flow control allows (at least one, to carry the commit). */
   #sendAppends(pos: number): void {
     if (!this.#sendAppend(pos, true)) return;
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     const last = this.#log.lastIndex();
-    while (pr.replicating && pr.next <= last && this.#sendAppend(pos, false)) {
+    while (pr.state === 'replicate' && pr.next <= last && this.#sendAppend(pos, false)) {
       // keep streaming within the inflight window
     }
   }
 
   #sendAppend(pos: number, sendIfEmpty: boolean): boolean {
-    const pr = this.#progress[pos] as Progress;
+    const pr = this.#tracker.at(pos);
     if (pr.isPaused()) return false;
     const next = pr.next;
     const hi = Math.min(this.#log.lastIndex() + 1, next + this.#maxEntriesPerMsg);
@@ -740,7 +732,7 @@ export class RaftCore {
     this.#send({
       type: 'append',
       from: this.id,
-      to: this.#voters[pos] as NodeId,
+      to: this.#tracker.voters[pos] as NodeId,
       term: this.#term,
       index: prev,
       logTerm: this.#log.term(prev),
@@ -748,16 +740,16 @@ export class RaftCore {
       commit: this.#log.committed,
     });
     if (entries.length > 0) pr.sent(hi - 1);
-    else if (!pr.replicating) pr.probeSent = true;
+    else if (pr.state === 'probe') pr.probeSent = true;
     return true;
   }
 
   #bcastHeartbeat(context: string | undefined): void {
     const committed = this.#log.committed;
-    for (let i = 0; i < this.#voters.length; i++) {
-      if (i === this.#self) continue;
-      const to = this.#voters[i] as NodeId;
-      const commit = Math.min((this.#progress[i] as Progress).match, committed);
+    for (let i = 0; i < this.#tracker.voters.length; i++) {
+      if (i === this.#tracker.self) continue;
+      const to = this.#tracker.voters[i] as NodeId;
+      const commit = Math.min(this.#tracker.at(i).match, committed);
       this.#send(
         context === undefined
           ? { type: 'heartbeat', from: this.id, to, term: this.#term, commit }
@@ -773,30 +765,30 @@ export class RaftCore {
       const hintTerm = m.hintTerm ?? 0;
       if (hintTerm > 0) hint = this.#log.findConflictByTerm(hint, hintTerm);
       if (pr.maybeDecrTo(index, hint)) {
-        if (pr.replicating) pr.becomeProbe();
+        if (pr.state === 'replicate') pr.becomeProbe();
         this.#sendAppend(pos, true);
       }
       return;
     }
     if (!pr.maybeUpdate(index)) return;
-    if (!pr.replicating) pr.becomeReplicate();
-    else pr.freeLE(index);
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'replicate') pr.freeLE(index);
     if (this.#maybeCommit()) {
       this.#onCommit();
       this.#bcastAppend();
     } else {
       this.#sendAppends(pos);
     }
-    const to = this.#voters[pos] as NodeId;
+    const to = this.#tracker.voters[pos] as NodeId;
     if (to === this.#leadTransferee && pr.match === this.#log.lastIndex()) this.#sendTimeoutNow(to);
   }
 
   #handleHeartbeatResp(m: Message, pos: number, pr: Progress): void {
     pr.probeSent = false;
-    if (pr.replicating && pr.isPaused()) pr.freeFirstOne();
+    if (pr.state === 'replicate' && pr.isPaused()) pr.freeFirstOne();
     if (pr.match < this.#log.lastIndex()) this.#sendAppend(pos, true);
     if (m.context === undefined) return;
-    const released = this.#readOnly.ack(m.context, pos, this.#quorum);
+    const released = this.#readOnly.ack(m.context, pos, this.#tracker.quorum);
     if (released === undefined) return;
     for (const r of released) this.#answerRead(r.context, r.index, r.from);
   }
@@ -813,11 +805,11 @@ export class RaftCore {
       this.#deferredReads.push({ context, from });
       return;
     }
-    if (this.#quorum === 1) {
+    if (this.#tracker.quorum === 1) {
       this.#answerRead(context, this.#log.committed, from);
       return;
     }
-    if (this.#readOnly.add(context, this.#log.committed, from, this.#self)) this.#bcastHeartbeat(context);
+    if (this.#readOnly.add(context, this.#log.committed, from, this.#tracker.self)) this.#bcastHeartbeat(context);
   }
 
   #answerRead(context: string, index: number, from: NodeId): void {

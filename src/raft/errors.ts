@@ -1,11 +1,22 @@
 /**
- * Typed errors of the Raft node. Branch on `code` (stable); messages may change. Every rejection
- * of a `RaftNode` promise is one of these, except an error thrown by the state machine's own
- * `apply`, which reaches the proposer unchanged.
+ * Typed errors of the Raft layer. Branch on `code` (stable); messages may change. Every rejection
+ * of a `RaftNode` promise and every error thrown by a public call of `RaftNode` or `RaftCore` on
+ * purpose is one of these, except an error thrown by the state machine's own `apply`, which
+ * reaches the proposer unchanged, and a storage or transport failure, which is the `cause` of a
+ * {@link NodeClosedError}.
  */
 
-/** Stable codes of {@link RaftError}. */
-export type RaftErrorCode = 'NO_LEADER' | 'NOT_LEADER' | 'PROPOSAL_DROPPED' | 'TIMEOUT' | 'CLOSED';
+/**
+ * Stable codes of {@link RaftError}:
+ * - `NO_LEADER` — {@link NoLeaderError}
+ * - `NOT_LEADER` — {@link NotLeaderError}
+ * - `PROPOSAL_DROPPED` — {@link ProposalDroppedError}
+ * - `TIMEOUT` — {@link RaftTimeoutError}
+ * - `CLOSED` — {@link NodeClosedError}
+ * - `INVALID_CONFIG` — {@link RaftConfigError}
+ * - `ALREADY_STARTED` — {@link AlreadyStartedError}
+ */
+export type RaftErrorCode = 'NO_LEADER' | 'NOT_LEADER' | 'PROPOSAL_DROPPED' | 'TIMEOUT' | 'CLOSED' | 'INVALID_CONFIG' | 'ALREADY_STARTED';
 
 /** Base class of every error the Raft layer raises on purpose. */
 export class RaftError extends Error {
@@ -83,5 +94,32 @@ export class NodeClosedError extends RaftError {
    */
   constructor(message = 'node is closed', cause?: unknown) {
     super('CLOSED', message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * A configuration or argument the Raft layer cannot work with: a node id missing from or repeated
+ * in `voters`, an id too long, tuning out of range, a transfer to a node that is not a voter.
+ * Thrown synchronously by constructors; a rejection for calls that return a promise.
+ */
+export class RaftConfigError extends RaftError {
+  declare readonly code: 'INVALID_CONFIG';
+  /** The option or argument at fault, e.g. `voters` or `electionTicks`. */
+  readonly field: string;
+  /**
+   * @param field - the option or argument at fault.
+   * @param message - what is wrong with it.
+   */
+  constructor(field: string, message: string) {
+    super('INVALID_CONFIG', message);
+    this.field = field;
+  }
+}
+
+/** `start()` was called on a node that was already started (each node starts once; make a new one to restart). */
+export class AlreadyStartedError extends RaftError {
+  declare readonly code: 'ALREADY_STARTED';
+  constructor() {
+    super('ALREADY_STARTED', 'raft node: start() may be called once');
   }
 }

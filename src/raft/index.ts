@@ -1,16 +1,20 @@
 /**
- * The consensus layer's public API: the node driver that embeds a replicated log in a process,
- * the pure core it drives (for custom drivers and simulators), the typed errors, the timing
- * profiles, and the contracts that storage and transports implement.
+ * The consensus layer's public API (the `scheduled-db/raft` subpath): the node driver that embeds
+ * a replicated log in a process, the pure core it drives (for custom drivers and simulators) with
+ * its status and progress view, the typed errors, the timing profiles, and the contracts that
+ * storage and transports implement. Everything else under `src/raft/` is internal.
  * @module
  */
 export { RaftNode, type RaftNodeOptions, type RaftNodeStatus } from './node.js';
-export { RaftCore, type RaftCoreOptions, type RaftStatus } from './core.js';
+export { RaftCore, type RaftCoreOptions, type RaftStatus, type VoterProgress } from './core.js';
+export type { ProgressState } from './progress.js';
 export {
+  AlreadyStartedError,
   NoLeaderError,
   NodeClosedError,
   NotLeaderError,
   ProposalDroppedError,
+  RaftConfigError,
   RaftError,
   RaftTimeoutError,
   type DropReason,

@@ -24,8 +24,8 @@ export class RaftLog {
   applying: number;
   /** First index not yet persisted; `lastIndex() + 1` when everything is stable. */
   unstable: number;
-  /** Lowest index removed by a conflicting append since the caller last reset it to Infinity. */
-  truncatedFrom = Infinity;
+  /** Lowest index removed by a conflicting append since the last {@link RaftLog.takeTruncatedFrom}. */
+  #truncatedFrom = Infinity;
 
   readonly #archive = new EntryArchive();
   /** Entries from `archive.size + 1` on, starting at position `#head` (positions before it are spent). */
@@ -131,7 +131,7 @@ export class RaftLog {
    * Follower path. Returns the index of the last entry the append covers, or -1 when the log does
    * not contain (`prevIndex`, `prevTerm`). Only a real conflict truncates: a stale or duplicate
    * append whose entries we already hold leaves a longer log untouched. A truncation is reported
-   * through {@link RaftLog.truncatedFrom}.
+   * through {@link RaftLog.takeTruncatedFrom}.
    */
   maybeAppend(prevIndex: number, prevTerm: number, entries: readonly Entry[]): number {
     if (!this.matchTerm(prevIndex, prevTerm)) return -1;
@@ -147,12 +147,22 @@ export class RaftLog {
       throw new Error(`raft invariant: append would overwrite committed entry ${first} (commit ${this.committed})`);
     }
     if (first <= this.#last) {
-      this.truncatedFrom = first;
+      if (first < this.#truncatedFrom) this.#truncatedFrom = first;
       this.#truncate(first);
       if (first < this.unstable) this.unstable = first;
     }
     for (; k < entries.length; k++) this.#push(entries[k] as Entry);
     return lastNew;
+  }
+
+  /**
+   * The lowest index a conflicting append removed since the last call, or Infinity when nothing
+   * was truncated; the next call starts afresh.
+   */
+  takeTruncatedFrom(): number {
+    const from = this.#truncatedFrom;
+    this.#truncatedFrom = Infinity;
+    return from;
   }
 
   commitTo(index: number): boolean {

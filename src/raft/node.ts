@@ -5,15 +5,18 @@
  */
 import { RaftCore } from './core.js';
 import { DEFAULT_TIMING, type RaftTiming } from './timing.js';
+import { envelopeHeader, fitsEnvelope, ownSequence, payloadOffset, wrapEnvelope } from './envelope.js';
 import {
+  AlreadyStartedError,
   NoLeaderError,
   NodeClosedError,
   NotLeaderError,
   ProposalDroppedError,
+  RaftConfigError,
   RaftTimeoutError,
-  type DropReason,
   type RaftError,
 } from './errors.js';
+import { ProposalTracker } from './proposals.js';
 import type {
   Entry,
   LeadershipChange,
@@ -24,10 +27,12 @@ import type {
   Ready,
   ReplicatedLog,
   Role,
+  SoftState,
   StateMachine,
   Transport,
 } from './types.js';
 import { completeClock, systemClock, type Clock, type CompleteClock, type TimerHandle } from '../util/clock.js';
+import { ByteArena } from '../util/byte-arena.js';
 import { SoonScheduler } from '../util/soon.js';
 
 /** Options of {@link RaftNode}. */
@@ -63,6 +68,12 @@ export interface RaftNodeOptions {
   readonly maxInflightMsgs?: number;
   /** Passed to the core: the most entries in one append message. Default: the core's. */
   readonly maxEntriesPerMsg?: number;
+  /**
+   * Hears errors that the node survives but nobody awaits: a leadership listener that threw.
+   * Default: `process.emitWarning`. Never rethrown, so that a listener's bug cannot wedge
+   * consensus or crash the process from a microtask.
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** A snapshot of a node's state, for debugging and metrics. */
@@ -83,18 +94,6 @@ export interface RaftNodeStatus {
   readonly lastIndex: number;
 }
 
-/** A proposal waiting for its entry to be applied. */
-interface PendingProposal {
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  /** When it times out; `Infinity` until the flush hands it to the core (one clock read per batch). */
-  deadline: number;
-  /** Core term when the proposal was handed to the core; 0 while it waits for the next flush. */
-  term: number;
-  /** Index of its entry in this node's log; 0 while unseen, -1 while a rewrite of the log is checked. */
-  index: number;
-}
-
 interface PendingRead {
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
@@ -109,12 +108,13 @@ interface PendingTransfer {
   readonly timer: TimerHandle;
 }
 
+/** The options passed through to the core as they are. */
+type CoreTuning = 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg';
+
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
-const ENVELOPE_VERSION = 1;
 const ARENA_SIZE = 64 * 1024;
 /** Envelopes larger than this get their own buffer, so a big payload never strands an arena. */
 const ARENA_MAX_ITEM = 4 * 1024;
-const textEncoder = new TextEncoder();
 
 /**
  * One member of a Raft cluster (a single node is a cluster of one). See {@link ReplicatedLog} for
@@ -136,9 +136,9 @@ export class RaftNode implements ReplicatedLog {
   readonly #clock: CompleteClock;
   readonly #random: () => number;
   readonly #timing: RaftTiming;
-  readonly #proposalTimeoutMs: number;
   readonly #requestTimeoutMs: number;
-  readonly #coreTuning: { readonly [K in 'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxEntriesPerMsg']: RaftNodeOptions[K] | undefined };
+  readonly #onError: (error: unknown) => void;
+  readonly #coreTuning: { readonly [K in CoreTuning]: RaftNodeOptions[K] | undefined };
 
   #core: RaftCore | undefined;
   #state: 'new' | 'starting' | 'running' | 'closed' = 'new';
@@ -148,19 +148,15 @@ export class RaftNode implements ReplicatedLog {
 
   /** This incarnation's envelope prefix: version, origin id, nonce. Committed entries that start with it are ours. */
   #header: Uint8Array = new Uint8Array(0);
-  #arena: Uint8Array = new Uint8Array(0);
-  #arenaPos = 0;
+  /** Proposals are copied into it: one backing store per 64 KiB of small proposals instead of one each. */
+  readonly #arena = new ByteArena(ARENA_SIZE, ARENA_MAX_ITEM);
   #seq = 0;
-  readonly #proposals = new Map<number, PendingProposal>();
+  readonly #proposals: ProposalTracker;
   /** Payloads (already enveloped) waiting for the next flush; one `propose` call per macrotask. */
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
   /** Proposals arriving before the flush share one append and one write; see {@link SoonScheduler}. */
   readonly #soon: SoonScheduler;
-  /** Highest log index at which a pending proposal was seen: rewrites below it need checking. */
-  #maxSeenIndex = 0;
-  #sweepTimer: TimerHandle | undefined;
-  #sweepAt = Infinity;
 
   #readSeq = 0;
   readonly #reads = new Map<string, PendingRead>();
@@ -181,14 +177,12 @@ export class RaftNode implements ReplicatedLog {
   #leader: NodeId | null = null;
   #isLeader = false;
   readonly #listeners = new Set<(change: LeadershipChange) => void>();
-  /** Highest index each follower acknowledged, seen on incoming append responses; picks a transfer target. */
-  readonly #match = new Map<NodeId, number>();
 
   /** @param options - identity, collaborators and tuning; see {@link RaftNodeOptions}. */
   constructor(options: RaftNodeOptions) {
-    if (!options.voters.includes(options.id)) throw new Error(`raft node: id ${options.id} is not among the voters`);
-    if (new Set(options.voters).size !== options.voters.length) throw new Error('raft node: voters contain duplicates');
-    if (textEncoder.encode(options.id).length > 255) throw new Error('raft node: id longer than 255 bytes');
+    if (!options.voters.includes(options.id)) throw new RaftConfigError('voters', `raft node: id ${options.id} is not among the voters`);
+    if (new Set(options.voters).size !== options.voters.length) throw new RaftConfigError('voters', 'raft node: voters contain duplicates');
+    if (!fitsEnvelope(options.id)) throw new RaftConfigError('id', 'raft node: id longer than 255 bytes');
     this.id = options.id;
     this.#voters = [...options.voters];
     this.#storage = options.storage;
@@ -198,7 +192,8 @@ export class RaftNode implements ReplicatedLog {
     this.#soon = new SoonScheduler(() => this.#flush(), 4, this.#clock);
     this.#random = options.random ?? Math.random;
     this.#timing = options.timing ?? DEFAULT_TIMING;
-    this.#proposalTimeoutMs = options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS;
+    this.#onError = options.onError ?? emitWarning;
+    this.#proposals = new ProposalTracker(this.#clock, options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 8 * this.#timing.electionTicks * this.#timing.tickMs;
     this.#coreTuning = {
       preVote: options.preVote,
@@ -209,11 +204,12 @@ export class RaftNode implements ReplicatedLog {
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new Error('raft node: start() may be called once');
+    if (this.#state !== 'new') throw new AlreadyStartedError();
     this.#state = 'starting';
     try {
       const persisted = await this.#storage.load();
-      this.#header = this.#makeHeader();
+      // The nonce tells this incarnation's proposals from a previous run's (see envelopeHeader).
+      this.#header = envelopeHeader(this.id, Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now());
       const core = new RaftCore(
         {
           id: this.id,
@@ -229,7 +225,7 @@ export class RaftNode implements ReplicatedLog {
         persisted,
       );
       this.#core = core;
-      this.#observe();
+      this.#observe(undefined, core.term);
       await this.#replay(persisted);
     } catch (err) {
       if (this.#state === 'starting') this.#shutdown(new NodeClosedError('node failed to start', err));
@@ -252,9 +248,9 @@ export class RaftNode implements ReplicatedLog {
   propose(data: Uint8Array): Promise<unknown> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
     const seq = ++this.#seq;
-    const enveloped = this.#wrap(data, seq);
+    const enveloped = wrapEnvelope(this.#header, seq, data, this.#arena);
     return new Promise<unknown>((resolve, reject) => {
-      this.#proposals.set(seq, { resolve, reject, deadline: Infinity, term: 0, index: 0 });
+      this.#proposals.add(seq, resolve, reject);
       this.#queue.push(enveloped);
       this.#queueSeqs.push(seq);
       this.#soon.schedule();
@@ -264,7 +260,7 @@ export class RaftNode implements ReplicatedLog {
   readIndex(): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
     const core = this.#core!;
-    if (core.status().leader === null) return Promise.reject(new NoLeaderError('no leader to confirm a read'));
+    if (core.leader === null) return Promise.reject(new NoLeaderError('no leader to confirm a read'));
     const context = `${this.id}/${++this.#readSeq}`;
     return new Promise<void>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
@@ -295,7 +291,7 @@ export class RaftNode implements ReplicatedLog {
 
   transferLeadership(to?: NodeId): Promise<void> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
-    if (to !== undefined && !this.#voters.includes(to)) return Promise.reject(new Error(`raft node: ${to} is not a voter`));
+    if (to !== undefined && !this.#voters.includes(to)) return Promise.reject(new RaftConfigError('to', `raft node: ${to} is not a voter`));
     if (this.#role !== 'leader') {
       // Nothing to hand over from here; fine if the requested target already leads.
       if (to === undefined || to === this.#leader) return Promise.resolve();
@@ -372,14 +368,9 @@ export class RaftNode implements ReplicatedLog {
     try {
       while (this.#state !== 'closed' && core.hasReady()) {
         const rd = core.ready();
-        if (rd.entries.length > 0 && this.#proposals.size > 0) this.#trackOwnEntries(rd.entries);
-        if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
-        if (this.#stopped()) return; // closed while persisting: nothing may leave after close()
-        if (rd.messages.length > 0) this.#transport.send(rd.messages);
-        if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
-        if (rd.readStates.length > 0) this.#recordReadStates(rd);
-        core.advance(rd);
-        this.#observe();
+        const write = this.#persist(rd);
+        if (write !== undefined) await write;
+        if (!this.#completeReady(core, rd)) return;
       }
     } catch (err) {
       // A failed write leaves memory ahead of disk: carrying on could break a promise made to a
@@ -389,6 +380,31 @@ export class RaftNode implements ReplicatedLog {
     } finally {
       this.#looping = false;
     }
+  }
+
+  /**
+   * The Ready handler, shared by the replay at start and the steady state, in two halves so that
+   * the loops await only a real write (a cycle without one costs no extra turn). First half:
+   * notes our proposals among the new entries and starts the write; undefined when there is none.
+   */
+  #persist(rd: Ready): Promise<void> | undefined {
+    if (rd.entries.length > 0 && this.#proposals.size > 0) this.#proposals.trackOwnEntries(rd.entries, this.#header);
+    if (rd.hardState === undefined && rd.entries.length === 0) return undefined;
+    return this.#storage.save(rd.hardState, rd.entries);
+  }
+
+  /**
+   * Second half, once persisted: send, apply and advance, then take role, leader and term from
+   * the Ready. False when the node closed while persisting: nothing may leave after `close()`.
+   */
+  #completeReady(core: RaftCore, rd: Ready): boolean {
+    if (this.#stopped()) return false;
+    if (rd.messages.length > 0) this.#transport.send(rd.messages);
+    if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
+    if (rd.readStates.length > 0) this.#recordReadStates(rd);
+    core.advance(rd);
+    this.#observe(rd.softState, rd.hardState === undefined ? this.#term : rd.hardState.term);
+    return true;
   }
 
   /** Resolves when no Ready cycle is running or scheduled. */
@@ -421,36 +437,10 @@ export class RaftNode implements ReplicatedLog {
         result = err;
         threw = true;
       }
-      if (!mine || !hasPrefix(data, header)) continue;
-      const seq = readSeq(data, header.length);
-      const pending = this.#proposals.get(seq);
-      if (pending === undefined) continue;
-      this.#proposals.delete(seq);
-      if (threw) pending.reject(result);
-      else pending.resolve(result);
+      if (!mine) continue;
+      const seq = ownSequence(data, header);
+      if (seq >= 0) this.#proposals.settle(seq, result, threw);
     }
-  }
-
-  /**
-   * Notes where our proposals landed in the log, and rejects those a rewrite of the log's tail
-   * removed (a new leader overwrote them: they will never commit).
-   */
-  #trackOwnEntries(entries: readonly Entry[]): void {
-    const first = entries[0]!.index;
-    const rewrite = first <= this.#maxSeenIndex;
-    if (rewrite) {
-      for (const p of this.#proposals.values()) if (p.index >= first) p.index = -1;
-    }
-    const header = this.#header;
-    for (let i = 0; i < entries.length; i++) {
-      const data = entries[i]!.data;
-      if (data.length <= header.length || !hasPrefix(data, header)) continue;
-      const p = this.#proposals.get(readSeq(data, header.length));
-      if (p === undefined) continue;
-      p.index = entries[i]!.index;
-      if (p.index > this.#maxSeenIndex) this.#maxSeenIndex = p.index;
-    }
-    if (rewrite) this.#dropWhere((p) => p.index === -1, 'overwritten');
   }
 
   #recordReadStates(rd: Ready): void {
@@ -460,20 +450,23 @@ export class RaftNode implements ReplicatedLog {
     }
   }
 
-  /** Re-reads role, leader and term after a cycle; settles reads and transfers; tells listeners. */
-  #observe(): void {
+  /**
+   * Takes role and leader (`soft`, present only when they changed) and the term from a handled
+   * Ready; settles reads and transfers; tells listeners.
+   */
+  #observe(soft: SoftState | undefined, term: number): void {
     // After close() the node has said its last word (leader: none); a cycle still finishing must not contradict it.
     if (this.#state === 'closed') return;
-    const s = this.#core!.status();
-    const termChanged = s.term !== this.#term;
-    const leaderChanged = s.leader !== this.#leader;
-    this.#role = s.role;
-    this.#term = s.term;
-    this.#leader = s.leader;
-    const isLeader = s.role === 'leader' && this.#appliedTerm === s.term;
-    if (termChanged) this.#dropWhere((p) => p.index === 0 && p.term !== 0 && p.term < s.term, 'leader-changed');
+    const leader = soft === undefined ? this.#leader : soft.leader;
+    const termChanged = term !== this.#term;
+    const leaderChanged = leader !== this.#leader;
+    if (soft !== undefined) this.#role = soft.role;
+    this.#term = term;
+    this.#leader = leader;
+    const isLeader = this.#role === 'leader' && this.#appliedTerm === term;
+    if (termChanged) this.#proposals.dropOlderThan(term);
     if (this.#reads.size > 0) this.#settleReads(leaderChanged);
-    if (this.#transfers.size > 0 && s.leader !== null && s.leader !== this.id) {
+    if (this.#transfers.size > 0 && leader !== null && leader !== this.id) {
       for (const t of this.#transfers) {
         this.#clock.clearTimeout(t.timer);
         t.resolve();
@@ -482,8 +475,7 @@ export class RaftNode implements ReplicatedLog {
     }
     if (termChanged || leaderChanged || isLeader !== this.#isLeader) {
       this.#isLeader = isLeader;
-      if (leaderChanged || termChanged) this.#match.clear();
-      this.#emit({ isLeader, leader: s.leader, term: s.term });
+      this.#emit({ isLeader, leader, term });
     }
   }
 
@@ -506,11 +498,17 @@ export class RaftNode implements ReplicatedLog {
       try {
         listener(change);
       } catch (err) {
-        // A listener's bug must not wedge consensus; report it out of band.
-        queueMicrotask(() => {
-          throw err;
-        });
+        // A listener's bug must not wedge consensus, nor stop the listeners after it.
+        this.#report(err);
       }
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#onError(error);
+    } catch {
+      // The error handler failed too: there is nobody left to tell.
     }
   }
 
@@ -518,10 +516,6 @@ export class RaftNode implements ReplicatedLog {
 
   readonly #onMessage = (message: Message): void => {
     if (this.#state !== 'running') return;
-    if (message.type === 'appendResp' && message.reject !== true && message.index !== undefined) {
-      const prev = this.#match.get(message.from) ?? 0;
-      if (message.index > prev) this.#match.set(message.from, message.index);
-    }
     this.#core!.step(message);
     this.#kick();
   };
@@ -546,74 +540,27 @@ export class RaftNode implements ReplicatedLog {
     const core = this.#core!;
     if (!core.propose(batch)) {
       // Refused outright: either nobody leads, or this leader is handing over to another node.
-      const leaderless = core.status().leader === null;
-      for (const seq of seqs) {
-        const p = this.#proposals.get(seq);
-        if (p === undefined) continue;
-        this.#proposals.delete(seq);
-        p.reject(leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'));
-      }
+      const leaderless = core.leader === null;
+      this.#proposals.refuse(seqs, () =>
+        leaderless ? new NoLeaderError('no leader to take the proposal') : new ProposalDroppedError('leader-changed'),
+      );
       return;
     }
-    const term = core.status().term;
-    const deadline = this.#clock.now() + this.#proposalTimeoutMs;
-    for (const seq of seqs) {
-      const p = this.#proposals.get(seq);
-      if (p === undefined) continue;
-      p.term = term;
-      p.deadline = deadline;
-    }
-    if (deadline < this.#sweepAt) this.#armSweep(deadline);
+    this.#proposals.handedOver(seqs, core.term);
     this.#kick();
   };
 
   // ---- timeouts and shutdown -------------------------------------------------------------
-
-  #armSweep(at: number): void {
-    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
-    this.#sweepAt = at;
-    this.#sweepTimer = this.#clock.setTimeout(this.#sweep, Math.max(0, at - this.#clock.now()));
-  }
-
-  /**
-   * One timer for all proposals: they are kept in proposal order and deadlines are given in that
-   * order, so expired ones lead the map and the ones not yet flushed (no deadline) trail it.
-   */
-  readonly #sweep = (): void => {
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Infinity;
-    const now = this.#clock.now();
-    for (const [seq, p] of this.#proposals) {
-      if (p.deadline > now) {
-        if (p.deadline !== Infinity) this.#armSweep(p.deadline);
-        return;
-      }
-      this.#proposals.delete(seq);
-      p.reject(new ProposalDroppedError('timeout'));
-    }
-  };
-
-  #dropWhere(predicate: (p: PendingProposal) => boolean, reason: DropReason): void {
-    for (const [seq, p] of this.#proposals) {
-      if (!predicate(p)) continue;
-      this.#proposals.delete(seq);
-      p.reject(new ProposalDroppedError(reason));
-    }
-  }
 
   #shutdown(error: NodeClosedError): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#failure = error.cause;
     if (this.#tickTimer !== undefined) this.#clock.clearTimeout(this.#tickTimer);
-    if (this.#sweepTimer !== undefined) this.#clock.clearTimeout(this.#sweepTimer);
     this.#tickTimer = undefined;
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Infinity;
     this.#queue = [];
     this.#queueSeqs = [];
-    for (const p of this.#proposals.values()) p.reject(error);
-    this.#proposals.clear();
+    this.#proposals.rejectAll(error);
     for (const r of this.#reads.values()) {
       this.#clock.clearTimeout(r.timer);
       r.reject(error);
@@ -655,115 +602,30 @@ export class RaftNode implements ReplicatedLog {
     if (coreApplied > 0) this.#applyAll(persisted.entries.slice(0, coreApplied));
     while (this.#state === 'starting' && this.#applied < commit && core.hasReady()) {
       const rd = core.ready();
-      if (rd.hardState !== undefined || rd.entries.length > 0) await this.#storage.save(rd.hardState, rd.entries);
-      if (rd.messages.length > 0) this.#transport.send(rd.messages);
-      if (rd.committedEntries.length > 0) this.#applyAll(rd.committedEntries);
-      core.advance(rd);
+      const write = this.#persist(rd);
+      if (write !== undefined) await write;
+      if (!this.#completeReady(core, rd)) return;
     }
-    this.#observe();
   }
 
-  #makeHeader(): Uint8Array {
-    const id = textEncoder.encode(this.id);
-    // The nonce tells this incarnation's proposals from a previous run's, whose sequence
-    // numbers restarted at 1 and may still be in the log.
-    const nonce = (Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now()) >>> 0;
-    const header = new Uint8Array(2 + id.length + 4);
-    header[0] = ENVELOPE_VERSION;
-    header[1] = id.length;
-    header.set(id, 2);
-    new DataView(header.buffer).setUint32(2 + id.length, nonce);
-    return header;
-  }
-
-  /**
-   * Envelope: header (version, origin id, nonce), varint sequence, then the payload. Copied at
-   * once (the caller may reuse its buffer) into a shared arena: one backing store per 64 KiB of
-   * proposals instead of one per proposal, which is most of the cost of a small proposal.
-   */
-  #wrap(data: Uint8Array, seq: number): Uint8Array {
-    const header = this.#header;
-    const size = header.length + varintLength(seq) + data.length;
-    let out: Uint8Array;
-    if (size > ARENA_MAX_ITEM) {
-      out = new Uint8Array(size);
-    } else {
-      if (this.#arenaPos + size > this.#arena.length) {
-        this.#arena = new Uint8Array(ARENA_SIZE);
-        this.#arenaPos = 0;
-      }
-      out = this.#arena.subarray(this.#arenaPos, this.#arenaPos + size);
-      this.#arenaPos += size;
-    }
-    copyBytes(out, 0, header);
-    let pos = header.length;
-    let v = seq;
-    while (v >= 0x80) {
-      out[pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    out[pos++] = v;
-    copyBytes(out, pos, data);
-    return out;
-  }
-
+  /** The follower whose log the leader's core knows to match furthest; the first in configuration order on a tie. */
   #mostCaughtUpFollower(): NodeId | undefined {
     let best: NodeId | undefined;
     let bestMatch = -1;
-    for (const voter of this.#voters) {
-      if (voter === this.id) continue;
-      const match = this.#match.get(voter) ?? 0;
-      if (match > bestMatch) {
-        best = voter;
-        bestMatch = match;
+    for (const pr of this.#core!.status().progress ?? []) {
+      if (pr.id === this.id) continue;
+      if (pr.match > bestMatch) {
+        best = pr.id;
+        bestMatch = pr.match;
       }
     }
     return best;
   }
 }
 
-/** Where the payload starts inside an envelope written by any node. */
-function payloadOffset(data: Uint8Array): number {
-  if (data[0] !== ENVELOPE_VERSION) throw new Error(`raft node: committed entry has unknown envelope version ${String(data[0])}`);
-  let pos = 2 + data[1]! + 4;
-  while (data[pos]! >= 0x80) pos++;
-  return pos + 1;
-}
-
-/** `dst.set(src, pos)`, by hand for short arrays, where the call costs more than the copy. */
-function copyBytes(dst: Uint8Array, pos: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > 64) {
-    dst.set(src, pos);
-    return;
-  }
-  for (let i = 0; i < n; i++) dst[pos + i] = src[i]!;
-}
-
-function hasPrefix(data: Uint8Array, prefix: Uint8Array): boolean {
-  // Compared from the end: the nonce differs first between incarnations and ids share prefixes.
-  for (let i = prefix.length - 1; i >= 0; i--) if (data[i] !== prefix[i]) return false;
-  return true;
-}
-
-/** Arithmetic rather than bit operations: a long-lived node passes 2^32 proposals. */
-function readSeq(data: Uint8Array, pos: number): number {
-  let result = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = data[pos++];
-    if (byte === undefined) return -1;
-    result += (byte & 0x7f) * scale;
-    if (byte < 0x80) return result;
-    scale *= 0x80;
-  }
-}
-
-function varintLength(v: number): number {
-  let len = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    len++;
-  }
-  return len;
+/** The default {@link RaftNodeOptions.onError}: a process warning, which Node prints once and never turns into a crash. */
+function emitWarning(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error ? error.stack : undefined;
+  process.emitWarning(`raft node: ${message}`, detail === undefined ? { type: 'RaftNodeWarning' } : { type: 'RaftNodeWarning', detail });
 }

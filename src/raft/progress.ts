@@ -1,9 +1,18 @@
 /**
- * What a leader knows about one follower's log, and how it paces appends to it.
+ * How a leader paces appends to one follower, as etcd-io/raft's `StateType`.
  *
- * Probe: the leader does not know where the logs meet; it sends one append and waits for the
- * answer (or a heartbeat response) before sending another. Replicate: the logs met; the leader
- * streams appends optimistically, at most `maxInflight` unacknowledged messages at a time.
+ * - `probe`: the leader does not know where the logs meet; it sends one append and waits for the
+ *   answer (or a heartbeat response) before sending another.
+ * - `replicate`: the logs met; the leader streams appends optimistically, at most `maxInflight`
+ *   unacknowledged messages at a time.
+ * - `snapshot`: the follower needs a snapshot and nothing is appended until it has one (reserved:
+ *   the log is not compacted yet, so no follower enters it).
+ */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+/**
+ * What a leader knows about one follower's log, and how it paces appends to it (see
+ * {@link ProgressState}).
  * @internal
  */
 export class Progress {
@@ -11,8 +20,8 @@ export class Progress {
   match = 0;
   /** Next index to send. */
   next = 1;
-  /** False: probe, true: replicate. */
-  replicating = false;
+  /** How appends to the follower are paced. */
+  state: ProgressState = 'probe';
   /** Probe state: an append is outstanding, wait for its answer before the next one. */
   probeSent = false;
   /** Heard from the follower since the last check-quorum round. */
@@ -22,22 +31,32 @@ export class Progress {
   #start = 0;
   #count = 0;
 
+  /** @param maxInflight - unacknowledged appends allowed while replicating. */
   constructor(maxInflight: number) {
     this.#inflight = new Float64Array(Math.max(1, maxInflight));
   }
 
+  /** A new leadership: nothing known about the follower but where to start probing. */
   reset(next: number): void {
     this.match = 0;
     this.next = next;
-    this.replicating = false;
+    this.state = 'probe';
     this.probeSent = false;
     this.recentActive = false;
     this.#start = 0;
     this.#count = 0;
   }
 
+  /** No append may be sent now: the probe awaits its answer, the inflight window is full, or a snapshot is pending. */
   isPaused(): boolean {
-    return this.replicating ? this.#count === this.#inflight.length : this.probeSent;
+    switch (this.state) {
+      case 'replicate':
+        return this.#count === this.#inflight.length;
+      case 'probe':
+        return this.probeSent;
+      default:
+        return true;
+    }
   }
 
   /** Acknowledged up to `index`; false when the answer is stale. */
@@ -54,7 +73,7 @@ export class Progress {
    * (it answers an append older than the current probe, or below what is already matched).
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
-    if (this.replicating) {
+    if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.next = this.match + 1;
       return true;
@@ -65,16 +84,18 @@ export class Progress {
     return true;
   }
 
+  /** Back to one append at a time from just after the match, after a rejection. */
   becomeProbe(): void {
-    this.replicating = false;
+    this.state = 'probe';
     this.probeSent = false;
     this.next = this.match + 1;
     this.#start = 0;
     this.#count = 0;
   }
 
+  /** The logs met: stream appends from just after the match. */
   becomeReplicate(): void {
-    this.replicating = true;
+    this.state = 'replicate';
     this.probeSent = false;
     this.next = this.match + 1;
     this.#start = 0;
@@ -83,7 +104,7 @@ export class Progress {
 
   /** Records an append that carried entries up to `last`. */
   sent(last: number): void {
-    if (this.replicating) {
+    if (this.state === 'replicate') {
       this.next = last + 1;
       const cap = this.#inflight.length;
       if (this.#count < cap) {

@@ -1,32 +1,6 @@
 /** Copying messages at the process-local boundary so that two nodes never share a mutable object. */
 import type { Entry, Message } from '../raft/types.js';
-
-const SLAB_SIZE = 64 * 1024;
-/** Larger copies get a buffer of their own, so one big message never strands most of a slab. */
-const SLAB_MAX_ITEM = 16 * 1024;
-
-/**
- * Hands out fresh byte ranges carved from 64 KiB slabs: one backing-store allocation per slab
- * instead of one per message, which is most of the cost of copying a small message. Ranges are
- * never handed out twice. Give each receiving node an arena of its own, so that nodes never share
- * a buffer.
- */
-export class ByteArena {
-  #slab = new Uint8Array(0);
-  #pos = 0;
-
-  /** A zero-filled range of `size` bytes that nobody else holds. */
-  take(size: number): Uint8Array {
-    if (size > SLAB_MAX_ITEM) return new Uint8Array(size);
-    if (this.#pos + size > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_SIZE);
-      this.#pos = 0;
-    }
-    const out = this.#slab.subarray(this.#pos, this.#pos + size);
-    this.#pos += size;
-    return out;
-  }
-}
+import type { ByteArena } from '../util/byte-arena.js';
 
 /**
  * A deep copy of `message`: new message and entry objects, and the entries' bytes copied (typed

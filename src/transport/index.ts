@@ -6,4 +6,5 @@ export {
   type MemoryNetworkOptions,
   type MemoryNetworkStats,
 } from './memory-network.js';
-export { ByteArena, cloneMessage } from './clone.js';
+export { cloneMessage } from './clone.js';
+export { ByteArena } from '../util/byte-arena.js';

@@ -7,7 +7,8 @@
 import type { Message, NodeId, Transport } from '../raft/types.js';
 import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
 import { SoonScheduler } from '../util/soon.js';
-import { ByteArena, cloneMessage } from './clone.js';
+import { cloneMessage } from './clone.js';
+import { ByteArena } from '../util/byte-arena.js';
 
 /** Faults of one directed link. Absent fields mean a perfect link. */
 export interface LinkFaults {

@@ -235,12 +235,14 @@ describe('leadership transfer', () => {
     c.elect('n1');
     c.isolate('n3');
     c.core('n1').transferLeadership('n3');
+    assert.equal(c.core('n1').status().leadTransferee, 'n3');
     assert.equal(c.core('n1').propose([new Uint8Array([1])]), false);
     for (let i = 0; i < 10; i++) {
       c.tick('n1');
       c.deliverAll();
     }
     assert.equal(c.core('n1').status().role, 'leader');
+    assert.equal(c.core('n1').status().leadTransferee, null);
     assert.equal(c.core('n1').propose([new Uint8Array([1])]), true);
   });
 

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { RaftCore } from '../../src/raft/core.js';
+import { RaftConfigError } from '../../src/raft/errors.js';
 import type { Entry, Message, PersistedState } from '../../src/raft/types.js';
 import { createRandom } from '../../src/testing/sim/random.js';
 import { StepCluster } from '../../src/testing/sim/step-cluster.js';
@@ -27,6 +28,23 @@ describe('pipelining and batching', () => {
     c.tickAll();
     c.deliverAll();
     for (const id of c.ids) assert.deepEqual(c.appliedData(id), ['a', 'b', 'c', 'd', 'e']);
+  });
+
+  test("a leader's status shows each voter's progress; a follower's shows none", () => {
+    const c = new StepCluster();
+    c.elect('n1');
+    c.cut('n1', 'n3');
+    c.propose('n1', 'a', 'b');
+    c.deliverAll();
+    const status = c.core('n1').status();
+    const last = status.lastIndex;
+    assert.deepEqual(status.progress, [
+      { id: 'n1', match: last, next: last + 1, state: 'replicate' },
+      { id: 'n2', match: last, next: last + 1, state: 'replicate' },
+      // Cut off after the no-op: the leader streams optimistically, ahead of what n3 acknowledged.
+      { id: 'n3', match: last - 2, next: last + 1, state: 'replicate' },
+    ]);
+    assert.equal(c.core('n2').status().progress, undefined);
   });
 
   test('maxEntriesPerMsg splits a large batch', () => {
@@ -175,7 +193,10 @@ describe('restart from PersistedState', () => {
   test('term, vote, log and commit survive; the committed prefix counts as applied', () => {
     const persisted: PersistedState = { hardState: { term: 4, vote: 'c', commit: 2 }, entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')] };
     const core = follower(persisted);
-    assert.deepEqual(core.status(), { id: 'b', term: 4, role: 'follower', leader: null, commit: 2, applied: 2, lastIndex: 3, vote: 'c' });
+    assert.deepEqual(core.status(), {
+      ...{ id: 'b', term: 4, role: 'follower', leader: null, commit: 2, applied: 2, lastIndex: 3 },
+      ...{ vote: 'c', leadTransferee: null },
+    });
     assert.equal(core.hasReady(), false);
   });
 
@@ -214,6 +235,10 @@ describe('restart from PersistedState', () => {
   test('invalid configuration and persisted logs are rejected with a clear error', () => {
     const ok = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
     assert.throws(() => new RaftCore({ id: 'x', voters: ['a'], random: createRandom(1) }, ok), /voters must include/);
+    assert.throws(
+      () => new RaftCore({ id: 'a', voters: ['a'], electionTicks: 0, random: createRandom(1) }, ok),
+      (e: unknown) => e instanceof RaftConfigError && e.code === 'INVALID_CONFIG' && e.field === 'electionTicks',
+    );
     assert.throws(() => new RaftCore({ id: 'a', voters: ['a'], heartbeatTicks: 10, electionTicks: 10, random: createRandom(1) }, ok), /heartbeatTicks/);
     assert.throws(
       () => new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 1, vote: null, commit: 0 }, entries: [entry(2, 1)] }),

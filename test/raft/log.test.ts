@@ -131,7 +131,8 @@ describe('RaftLog tiers', () => {
     assert.equal(log.maybeAppend(100, 1, entries(101, 150, 2)), 150);
     log.stableTo(150, 2);
     assert.equal(log.maybeAppend(120, 2, entries(121, 125, 3)), 125);
-    assert.equal(log.truncatedFrom, 121);
+    assert.equal(log.takeTruncatedFrom(), 121);
+    assert.equal(log.takeTruncatedFrom(), Infinity, 'a truncation is reported once');
     assert.equal(log.lastIndex(), 125);
     assert.equal(log.lastTerm(), 3);
     assert.equal(log.term(120), 2);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryLevel } from 'memory-level';
 import { RaftNode } from '../../src/raft/node.js';
-import { NodeClosedError, RaftError } from '../../src/raft/errors.js';
+import { AlreadyStartedError, NodeClosedError, RaftConfigError, RaftError } from '../../src/raft/errors.js';
 import type { Entry, HardState, LeadershipChange, RaftStorage, StateMachine } from '../../src/raft/types.js';
 import { createLevelStorage, openDiskStorage, openMemoryStorage } from '../../src/storage/index.js';
 import { MemoryNetwork } from '../../src/transport/index.js';
@@ -82,6 +82,49 @@ describe('RaftNode, single voter', () => {
     unsubscribe();
     await node.close();
     assert.equal(heard.length, before);
+  });
+
+  test('a leadership listener that throws is reported to onError; the listeners after it still hear', async () => {
+    const clock = new ManualClock();
+    const storage = await openMemoryStorage();
+    const errors: unknown[] = [];
+    const boom = new Error('listener bug');
+    const node = new RaftNode({
+      id: 'solo',
+      voters: ['solo'],
+      storage,
+      transport: new MemoryNetwork({ clock }).connect('solo'),
+      stateMachine: new Recorder(),
+      clock,
+      random: () => 0.5,
+      onError: (e) => errors.push(e),
+    });
+    const heard: LeadershipChange[] = [];
+    node.onLeadership(() => {
+      throw boom;
+    });
+    node.onLeadership((c) => heard.push(c));
+    await node.start();
+    assert.equal(node.isLeader(), true);
+    assert.ok(errors.length > 0 && errors.every((e) => e === boom));
+    assert.equal(errors.length, heard.length);
+    await node.close();
+  });
+
+  test('misuse is a RaftError with a stable code: bad voters, start() twice, a transfer to a non-voter', async () => {
+    const clock = new ManualClock();
+    const storage = await openMemoryStorage();
+    const transport = new MemoryNetwork({ clock }).connect('a');
+    const base = { storage, transport, stateMachine: new Recorder(), clock };
+    const invalid = (field: string) => (e: unknown) => e instanceof RaftConfigError && e.code === 'INVALID_CONFIG' && e.field === field;
+    assert.throws(() => new RaftNode({ ...base, id: 'a', voters: ['b'] }), invalid('voters'));
+    assert.throws(() => new RaftNode({ ...base, id: 'a', voters: ['a', 'a'] }), invalid('voters'));
+    assert.throws(() => new RaftNode({ ...base, id: 'a'.repeat(256), voters: ['a'.repeat(256)] }), invalid('id'));
+    const node = new RaftNode({ ...base, id: 'a', voters: ['a'] });
+    await node.start();
+    await assert.rejects(node.start(), (e: unknown) => e instanceof AlreadyStartedError && e.code === 'ALREADY_STARTED');
+    await assert.rejects(node.transferLeadership('z'), invalid('to'));
+    await node.close();
   });
 
   test('propose resolves with the apply result; apply sees the bare payload, index and term', async () => {
