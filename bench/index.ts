@@ -20,7 +20,9 @@ const sizesArg = args.find((a) => a.startsWith('--sizes='));
 const sizes = sizesArg ? sizesArg.slice('--sizes='.length).split(',').map(Number) : [10_000, 100_000, 1_000_000];
 const wanted = args.filter((a) => !a.startsWith('--'));
 
-console.log(`# scheduled-db bench — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cpu, ${os.cpus()[0]?.model ?? ''}`);
+console.log(
+  `# scheduled-db bench — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cpu, ${os.cpus()[0]?.model ?? ''}`,
+);
 for (const bench of benches) {
   if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
   console.log(`\n## ${bench.name}\n`);

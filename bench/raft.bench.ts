@@ -155,7 +155,9 @@ export async function run(): Promise<void> {
   console.log(
     `3 nodes, MemoryNetwork, openMemoryStorage (memory-level), ${PAYLOAD.length}-byte payloads; per row: fresh cluster, ${WARMUP_MS} ms warm-up, median of ${REPS} × ${MEASURE_MS} ms\n`,
   );
-  console.log('| proposers | committed entries/s | p50 latency (ms) | p99 latency (ms) | CPU µs/entry (of which sys) | entries/s of each window |');
+  console.log(
+    '| proposers | committed entries/s | p50 latency (ms) | p99 latency (ms) | CPU µs/entry (of which sys) | entries/s of each window |',
+  );
   console.log('|---:|---:|---:|---:|---:|---|');
   for (const proposers of CONCURRENCY) {
     const samples = await measure(proposers);

@@ -68,7 +68,8 @@ async function measureSize(n: number): Promise<SizeResult> {
   // Probes: PROBES one-shots spread over the next seconds, while the N wait.
   const start = Date.now() + 500;
   const probes: JobSpec[] = [];
-  for (let i = 0; i < PROBES; i++) probes.push({ id: `probe-${i}`, at: start + Math.floor((i * PROBE_SPREAD_MS) / PROBES), handler: 'probe' });
+  for (let i = 0; i < PROBES; i++)
+    probes.push({ id: `probe-${i}`, at: start + Math.floor((i * PROBE_SPREAD_MS) / PROBES), handler: 'probe' });
   await scheduler.scheduleMany(probes);
   while (lateness.length < PROBES) await new Promise((resolve) => setTimeout(resolve, 50));
   lateness.sort((a, b) => a - b);
@@ -139,7 +140,9 @@ export async function run(options: { sizes: number[] }): Promise<void> {
       `| ${fmt(r.n)} | ${fmt(r.scheduledPerSec)} | ${fmt(r.heapPerJob)} | ${fmt(r.externalPerJob)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 2)} |`,
     );
   }
-  console.log(`\nLateness: ${PROBES} one-shot jobs spread over ${PROBE_SPREAD_MS / 1000}s, measured from the job's time to the handler's first line.\n`);
+  console.log(
+    `\nLateness: ${PROBES} one-shot jobs spread over ${PROBE_SPREAD_MS / 1000}s, measured from the job's time to the handler's first line.\n`,
+  );
   const d = await measureDispatch(DISPATCH_N);
   console.log('| dispatch: jobs due at once | executions completed/s | start lateness p50 ms | p99 ms | max ms |');
   console.log('|---:|---:|---:|---:|---:|');

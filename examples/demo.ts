@@ -27,7 +27,9 @@ scheduler.handle('tick', async (ctx) => {
 const describe = (e: Execution): string => `${e.jobId} #${e.attempt} on ${e.nodeId}${e.late ? ' (late)' : ''}`;
 scheduler.on('execution:completed', (e) => console.log(`${t()}  completed  ${describe(e)}`));
 scheduler.on('execution:failed', (e, outcome) =>
-  console.log(`${t()}  failed     ${describe(e)}: ${e.error}${outcome.final ? '' : ` — retry at +${((outcome.retryAt! - started) / 1000).toFixed(2)}s`}`),
+  console.log(
+    `${t()}  failed     ${describe(e)}: ${e.error}${outcome.final ? '' : ` — retry at +${((outcome.retryAt! - started) / 1000).toFixed(2)}s`}`,
+  ),
 );
 
 const now = Date.now();

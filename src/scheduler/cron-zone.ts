@@ -60,13 +60,26 @@ function offsetAt(info: ZoneInfo, t: number): number {
   let s = 0;
   for (const part of info.format.formatToParts(t)) {
     switch (part.type) {
-      case 'year': y = Number(part.value); break;
-      case 'month': mo = Number(part.value); break;
-      case 'day': d = Number(part.value); break;
-      case 'hour': h = Number(part.value); break;
-      case 'minute': mi = Number(part.value); break;
-      case 'second': s = Number(part.value); break;
-      default: break;
+      case 'year':
+        y = Number(part.value);
+        break;
+      case 'month':
+        mo = Number(part.value);
+        break;
+      case 'day':
+        d = Number(part.value);
+        break;
+      case 'hour':
+        h = Number(part.value);
+        break;
+      case 'minute':
+        mi = Number(part.value);
+        break;
+      case 'second':
+        s = Number(part.value);
+        break;
+      default:
+        break;
     }
   }
   return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(t / 1000) * 1000;

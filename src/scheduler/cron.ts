@@ -182,7 +182,11 @@ function checkShape(expression: string, field: string): void {
   if (text.length === 0) throw new ValidationError('INVALID_CRON', field, 'invalid cron expression: it is empty');
   if (text.startsWith('@')) {
     if (!CRON_DESCRIPTORS.includes(text.toLowerCase())) {
-      throw new ValidationError('INVALID_CRON', field, `invalid cron expression ${JSON.stringify(expression)}: unknown descriptor, use one of ${CRON_DESCRIPTORS.join(' ')}`);
+      throw new ValidationError(
+        'INVALID_CRON',
+        field,
+        `invalid cron expression ${JSON.stringify(expression)}: unknown descriptor, use one of ${CRON_DESCRIPTORS.join(' ')}`,
+      );
     }
     return;
   }
@@ -238,5 +242,9 @@ function remember(cache: Map<string, Entry>, key: string, entry: Entry): void {
 
 function unknownZone(zone: string, field: string): ValidationError {
   const shown = zone.length > MAX_ZONE_LENGTH ? `${zone.slice(0, MAX_ZONE_LENGTH)}…` : zone;
-  return new ValidationError('INVALID_TIMEZONE', field, `unknown time zone ${JSON.stringify(shown)}: use an IANA name such as "UTC" or "Europe/Madrid"`);
+  return new ValidationError(
+    'INVALID_TIMEZONE',
+    field,
+    `unknown time zone ${JSON.stringify(shown)}: use an IANA name such as "UTC" or "Europe/Madrid"`,
+  );
 }

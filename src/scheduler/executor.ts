@@ -216,11 +216,17 @@ export class Executor {
     this.#stop(run, 'timeout');
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
-    this.#o.batcher.push(this.#finish(run, {
-      status: 'timeout',
-      errorType: 'timeout',
-      error: `execution timed out after ${run.job.timeoutMs}ms`,
-    }, false));
+    this.#o.batcher.push(
+      this.#finish(
+        run,
+        {
+          status: 'timeout',
+          errorType: 'timeout',
+          error: `execution timed out after ${run.job.timeoutMs}ms`,
+        },
+        false,
+      ),
+    );
   }
 
   #stop(run: HeldAttempt, reason: StopReason): void {

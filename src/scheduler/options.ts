@@ -159,7 +159,10 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
     throw invalid('clock', 'must implement now, setTimeout and clearTimeout');
   }
-  if ((clock.soon !== undefined && typeof clock.soon !== 'function') || (clock.nextTurn !== undefined && typeof clock.nextTurn !== 'function')) {
+  if (
+    (clock.soon !== undefined && typeof clock.soon !== 'function') ||
+    (clock.nextTurn !== undefined && typeof clock.nextTurn !== 'function')
+  ) {
     throw invalid('clock', 'soon and nextTurn, when present, must be functions');
   }
   const random = options.random ?? Math.random;
@@ -235,7 +238,9 @@ function resolveMemory(maxMemory: number | string | undefined, percent: number |
   return Math.floor((os.totalmem() * p) / 100);
 }
 
-function resolveWebhook(webhook: WebhookOptions | undefined): Pick<ResolvedOptions, 'webhookSecret' | 'webhookAllowPrivate' | 'webhookTimeoutMs'> {
+function resolveWebhook(
+  webhook: WebhookOptions | undefined,
+): Pick<ResolvedOptions, 'webhookSecret' | 'webhookAllowPrivate' | 'webhookTimeoutMs'> {
   if (webhook === undefined) return { webhookSecret: undefined, webhookAllowPrivate: true, webhookTimeoutMs: undefined };
   const given = plainObjectField(webhook, 'webhook');
   const secret = given['secret'] === undefined ? undefined : stringField(given['secret'], 'webhook.secret');

@@ -380,7 +380,11 @@ export class Scheduler {
     this.#loop.deactivate();
     // Hand over first, so the next leader fires what falls due while this node winds down.
     if (this.#o.voters.length > 1 && this.#log.isLeader()) {
-      await withTimeout(this.#log.transferLeadership().catch(() => {}), clock, grace);
+      await withTimeout(
+        this.#log.transferLeadership().catch(() => {}),
+        clock,
+        grace,
+      );
     }
     await this.#executor.drain(grace);
     // Give the last finishes a chance to land; they are retried, so bound the wait.

@@ -27,7 +27,11 @@ export function checkPayload(value: unknown, field = 'payload'): JsonValue {
   const text = JSON.stringify(value);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) {
-    throw new ValidationError('INVALID_FIELD', field, `is too large: ${bytes} bytes serialized, the limit is 1 MB (${MAX_PAYLOAD_BYTES} bytes)`);
+    throw new ValidationError(
+      'INVALID_FIELD',
+      field,
+      `is too large: ${bytes} bytes serialized, the limit is 1 MB (${MAX_PAYLOAD_BYTES} bytes)`,
+    );
   }
   return JSON.parse(text) as JsonValue;
 }

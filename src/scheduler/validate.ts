@@ -181,7 +181,11 @@ function normalize(spec: Spec, ctx: NormalizeContext, fallbackId: string, checks
     out.kind = 'once';
     out.at = parseTime(at, 'at');
     if (checks.times && out.at < ctx.now) {
-      throw new ValidationError('TIME_IN_PAST', 'at', `must be in the future: ${new Date(out.at).toISOString()} is before now (${new Date(ctx.now).toISOString()})`);
+      throw new ValidationError(
+        'TIME_IN_PAST',
+        'at',
+        `must be in the future: ${new Date(out.at).toISOString()} is before now (${new Date(ctx.now).toISOString()})`,
+      );
     }
   } else {
     out.kind = 'cron';
@@ -213,7 +217,8 @@ function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partia
   const zoneRaw = spec['timezone'];
   let timezone = 'UTC';
   if (zoneRaw !== undefined) {
-    if (typeof zoneRaw !== 'string') throw new ValidationError('INVALID_TIMEZONE', 'timezone', `must be an IANA time zone name, got ${describe(zoneRaw)}`);
+    if (typeof zoneRaw !== 'string')
+      throw new ValidationError('INVALID_TIMEZONE', 'timezone', `must be an IANA time zone name, got ${describe(zoneRaw)}`);
     validateTimezone(zoneRaw, 'timezone');
     timezone = zoneRaw;
   }
@@ -226,7 +231,11 @@ function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partia
       throw new ValidationError('INVALID_FIELD', 'endAt', `must be after startAt (${new Date(startAt).toISOString()})`);
     }
     if (checks.times && endAt < ctx.now) {
-      throw new ValidationError('TIME_IN_PAST', 'endAt', `is in the past: ${new Date(endAt).toISOString()} is before now (${new Date(ctx.now).toISOString()})`);
+      throw new ValidationError(
+        'TIME_IN_PAST',
+        'endAt',
+        `is in the past: ${new Date(endAt).toISOString()} is before now (${new Date(ctx.now).toISOString()})`,
+      );
     }
     out.endAt = endAt;
   }
@@ -234,7 +243,10 @@ function cronSchedule(spec: Spec, ctx: NormalizeContext, checks: Checks): Partia
     const from = Math.max(startAt ?? ctx.now, ctx.now);
     const first = nextOccurrence(expression, timezone, from, true);
     if (first === undefined || (endAt !== undefined && first > endAt)) {
-      const window = endAt === undefined ? `after ${new Date(from).toISOString()}` : `between ${new Date(from).toISOString()} and endAt ${new Date(endAt).toISOString()}`;
+      const window =
+        endAt === undefined
+          ? `after ${new Date(from).toISOString()}`
+          : `between ${new Date(from).toISOString()} and endAt ${new Date(endAt).toISOString()}`;
       throw new ValidationError('INVALID_CRON', 'cron', `${JSON.stringify(expression)} has no occurrence ${window} in ${timezone}`);
     }
   }
@@ -248,7 +260,11 @@ function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial
     throw new ValidationError('CONFLICTING_FIELDS', 'webhook', 'a job has either a handler or a webhook, not both');
   }
   if (handlerRaw === undefined && webhook === undefined) {
-    throw new ValidationError('MISSING_FIELD', 'handler', 'either handler (a registered handler name) or webhook (an http(s) URL) is required');
+    throw new ValidationError(
+      'MISSING_FIELD',
+      'handler',
+      'either handler (a registered handler name) or webhook (an http(s) URL) is required',
+    );
   }
   if (handlerRaw !== undefined) {
     const handler = stringField(handlerRaw, 'handler');
@@ -256,7 +272,11 @@ function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial
       throw new ValidationError('INVALID_FIELD', 'handler', `must be 1-${MAX_HANDLER_LENGTH} characters long`);
     }
     if (checks.handler && ctx.handlerExists !== undefined && !ctx.handlerExists(handler)) {
-      throw new ValidationError('UNKNOWN_HANDLER', 'handler', `no handler named ${JSON.stringify(handler)} is registered (scheduler.handle(name, fn))`);
+      throw new ValidationError(
+        'UNKNOWN_HANDLER',
+        'handler',
+        `no handler named ${JSON.stringify(handler)} is registered (scheduler.handle(name, fn))`,
+      );
     }
     return { handler };
   }
@@ -264,7 +284,8 @@ function target(spec: Spec, ctx: NormalizeContext, checks: Checks): Pick<Partial
 }
 
 function webhookUrl(value: unknown, refusePrivate: boolean): string {
-  if (typeof value !== 'string') throw new ValidationError('INVALID_URL', 'webhook', `must be an http(s) URL string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new ValidationError('INVALID_URL', 'webhook', `must be an http(s) URL string, got ${describe(value)}`);
   if (value.length > MAX_URL_LENGTH) throw new ValidationError('INVALID_URL', 'webhook', `is longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
@@ -297,7 +318,11 @@ function checkKeys(spec: Spec): void {
     return better === undefined ? JSON.stringify(clip(key)) : `${JSON.stringify(clip(key))} (did you mean ${JSON.stringify(better)}?)`;
   });
   if (unknown.length > 5) hints.push(`and ${unknown.length - 5} more`);
-  throw new ValidationError('INVALID_FIELD', clip(unknown[0] as string), `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
+  throw new ValidationError(
+    'INVALID_FIELD',
+    clip(unknown[0] as string),
+    `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`,
+  );
 }
 
 /** The known field within edit distance 2 of a typo, if any. */
@@ -336,4 +361,3 @@ function guard<T>(fn: () => T): T {
     throw new ValidationError('INVALID_FIELD', 'spec', `could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
-

@@ -81,23 +81,65 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
 export const PRIVATE_ADDRESS_CODE = 'ERR_WEBHOOK_PRIVATE_ADDRESS';
 
 const DNS_CODES: ReadonlySet<string> = new Set([
-  'ENOTFOUND', 'ENODATA', 'ENONAME', 'ESERVFAIL', 'ETIMEOUT', 'EFORMERR', 'EBADNAME', 'EBADRESP',
-  'EBADFAMILY', 'EBADQUERY', 'ENOTIMP', 'EREFUSED',
+  'ENOTFOUND',
+  'ENODATA',
+  'ENONAME',
+  'ESERVFAIL',
+  'ETIMEOUT',
+  'EFORMERR',
+  'EBADNAME',
+  'EBADRESP',
+  'EBADFAMILY',
+  'EBADQUERY',
+  'ENOTIMP',
+  'EREFUSED',
 ]);
 
 const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  PRIVATE_ADDRESS_CODE, 'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EHOSTUNREACH', 'EHOSTDOWN',
-  'ENETUNREACH', 'ENETDOWN', 'ENETRESET', 'EPIPE', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'EPROTO',
-  'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_SOCKET_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE',
+  PRIVATE_ADDRESS_CODE,
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EADDRNOTAVAIL',
+  'EPROTO',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_SOCKET_CLOSED',
+  'ERR_STREAM_PREMATURE_CLOSE',
   // Certificate verification failures as OpenSSL names them (no common prefix to match on).
-  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_CRL', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECRYPT_CRL_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE',
-  'CRL_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'CRL_NOT_YET_VALID',
-  'CRL_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
-  'ERROR_IN_CRL_LAST_UPDATE_FIELD', 'ERROR_IN_CRL_NEXT_UPDATE_FIELD', 'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE',
-  'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
 ]);
 
 /**
@@ -109,12 +151,7 @@ export function classifyWebhookError(err: unknown): ExecutionErrorType {
   const code = errorCode(err);
   if (code === undefined) return 'unknown';
   if (DNS_CODES.has(code) || code.startsWith('EAI_')) return 'dns_error';
-  if (
-    CONNECTION_CODES.has(code) ||
-    code.startsWith('ERR_TLS_') ||
-    code.startsWith('ERR_SSL_') ||
-    code.startsWith('CERT_')
-  ) {
+  if (CONNECTION_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')) {
     return 'connection_error';
   }
   return 'unknown';
@@ -232,9 +269,7 @@ export async function deliverWebhook(req: WebhookRequest): Promise<WebhookResult
     const options: http.RequestOptions = {
       method: 'POST',
       headers,
-      agent: req.allowPrivate
-        ? secure ? agents.https : agents.http
-        : secure ? agents.httpsGuarded : agents.httpGuarded,
+      agent: req.allowPrivate ? (secure ? agents.https : agents.http) : secure ? agents.httpsGuarded : agents.httpGuarded,
     };
     if (!req.allowPrivate) options.lookup = guardedLookup;
     return await new Promise<WebhookResult>((resolve) => {
@@ -249,12 +284,18 @@ export async function deliverWebhook(req: WebhookRequest): Promise<WebhookResult
 /** The JSON body, keys in the contract's order, assembled without an intermediate object. */
 function webhookBody(req: WebhookRequest): string {
   let s =
-    '{"job_id":' + JSON.stringify(req.jobId) +
-    ',"type":' + JSON.stringify(req.jobType) +
-    ',"executed_at":' + Math.floor(req.executedAt / 1000) +
-    ',"scheduled_at":' + Math.floor(req.scheduledAt / 1000) +
-    ',"execution_id":' + JSON.stringify(req.executionId) +
-    ',"attempt":' + req.attempt;
+    '{"job_id":' +
+    JSON.stringify(req.jobId) +
+    ',"type":' +
+    JSON.stringify(req.jobType) +
+    ',"executed_at":' +
+    Math.floor(req.executedAt / 1000) +
+    ',"scheduled_at":' +
+    Math.floor(req.scheduledAt / 1000) +
+    ',"execution_id":' +
+    JSON.stringify(req.executionId) +
+    ',"attempt":' +
+    req.attempt;
   if (req.payload !== undefined) s += ',"payload":' + JSON.stringify(req.payload);
   return s + '}';
 }

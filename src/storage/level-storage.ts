@@ -40,10 +40,7 @@ type Op<TFormat, K, V> = AbstractBatchOperation<AbstractLevel<TFormat, K, V>, Ui
  * (or sublevel) of its own. Callers must not overlap `save` calls (the node driver awaits each
  * one): the in-memory run index assumes saves land in call order.
  */
-export function createLevelStorage<TFormat, K, V>(
-  db: AbstractLevel<TFormat, K, V>,
-  options: LevelStorageOptions = {},
-): RaftStorage {
+export function createLevelStorage<TFormat, K, V>(db: AbstractLevel<TFormat, K, V>, options: LevelStorageOptions = {}): RaftStorage {
   return new LevelStorage(db, options);
 }
 

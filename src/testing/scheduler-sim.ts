@@ -210,7 +210,9 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
     if (!converged) {
       const states = cluster.ids.map((id) => {
         const s = cluster.slot(id).scheduler;
-        return s === undefined ? `${id}: down` : `${id}: leader=${s.leader ?? 'none'} isLeader=${String(s.isLeader)} hash=${s.stateHash().slice(0, 12)}`;
+        return s === undefined
+          ? `${id}: down`
+          : `${id}: leader=${s.leader ?? 'none'} isLeader=${String(s.isLeader)} hash=${s.stateHash().slice(0, 12)}`;
       });
       violation(`the cluster did not converge within ${CONVERGE_MS} ms after the quiet phase: ${states.join('; ')}`);
     }

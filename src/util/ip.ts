@@ -69,7 +69,7 @@ function parseIPv4(text: string): number | undefined {
 function isPrivateV4(addr: number): boolean {
   for (const [net, len] of V4_BLOCKED) {
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-    if (((addr & mask) >>> 0) === net) return true;
+    if ((addr & mask) >>> 0 === net) return true;
   }
   return false;
 }

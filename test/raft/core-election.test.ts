@@ -224,7 +224,10 @@ describe('leadership transfer', () => {
     c.heal();
     c.core('n1').transferLeadership('n3');
     c.process('n1');
-    assert.equal(c.queue.some((m) => m.type === 'timeoutNow'), false);
+    assert.equal(
+      c.queue.some((m) => m.type === 'timeoutNow'),
+      false,
+    );
     c.deliverAll();
     assert.equal(c.leader(), 'n3');
     assert.equal(c.core('n3').termAt(3), c.core('n1').termAt(3));

@@ -42,7 +42,10 @@ describe('ReadIndex', () => {
     c.queue = [];
     for (const m of r2acks) c.deliver(m);
     c.deliverAll();
-    assert.deepEqual(c.readStates.get('n1')?.map((r) => r.context), ['r1', 'r2']);
+    assert.deepEqual(
+      c.readStates.get('n1')?.map((r) => r.context),
+      ['r1', 'r2'],
+    );
   });
 
   test('a follower forwards the read and gets the leader commit index back', () => {
@@ -82,7 +85,10 @@ describe('ReadIndex', () => {
   });
 
   test('a single voter answers at once', () => {
-    const core = new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 0, vote: null, commit: 0 }, entries: [] });
+    const core = new RaftCore(
+      { id: 'a', voters: ['a'], random: createRandom(1) },
+      { hardState: { term: 0, vote: null, commit: 0 }, entries: [] },
+    );
     core.campaign();
     core.readIndex('x');
     assert.deepEqual(core.ready().readStates, [{ index: 1, context: 'x' }]);

@@ -23,7 +23,10 @@ describe('pipelining and batching', () => {
     c.propose('n1', 'a', 'b', 'c', 'd', 'e');
     const toN2 = c.sent.slice(before).filter((m) => m.type === 'append' && m.to === 'n2');
     assert.equal(toN2.length, 2);
-    assert.deepEqual(toN2.map((m) => m.entries?.length), [1, 1]);
+    assert.deepEqual(
+      toN2.map((m) => m.entries?.length),
+      [1, 1],
+    );
     c.deliverAll();
     c.tickAll();
     c.deliverAll();
@@ -53,15 +56,30 @@ describe('pipelining and batching', () => {
     const before = c.sent.length;
     c.propose('n1', ...Array.from({ length: 7 }, (_, i) => String(i)));
     const toN2 = c.sent.slice(before).filter((m) => m.type === 'append' && m.to === 'n2');
-    assert.deepEqual(toN2.map((m) => m.entries?.length), [3, 3, 1]);
+    assert.deepEqual(
+      toN2.map((m) => m.entries?.length),
+      [3, 3, 1],
+    );
   });
 
   test('a follower acknowledges a batch with one message and one Ready', () => {
     const core = follower({ hardState: { term: 1, vote: 'a', commit: 0 }, entries: [] });
-    core.step({ type: 'append', from: 'a', to: 'b', term: 1, index: 0, logTerm: 0, commit: 0, entries: [entry(1, 1), entry(2, 1, 'x'), entry(3, 1, 'y')] });
+    core.step({
+      type: 'append',
+      from: 'a',
+      to: 'b',
+      term: 1,
+      index: 0,
+      logTerm: 0,
+      commit: 0,
+      entries: [entry(1, 1), entry(2, 1, 'x'), entry(3, 1, 'y')],
+    });
     const rd = core.ready();
     assert.equal(rd.entries.length, 3);
-    assert.deepEqual(rd.messages.map((m) => [m.type, m.index]), [['appendResp', 3]]);
+    assert.deepEqual(
+      rd.messages.map((m) => [m.type, m.index]),
+      [['appendResp', 3]],
+    );
     core.advance(rd);
     assert.equal(core.hasReady(), false);
   });
@@ -98,7 +116,10 @@ describe('fast back-off', () => {
     core.step({ type: 'append', from: 'a', to: 'b', term: 3, index: 6, logTerm: 3, commit: 0, entries: [] });
     let resp = core.ready().messages[0] as Message;
     assert.deepEqual([resp.reject, resp.index, resp.rejectHint, resp.hintTerm], [true, 6, 4, 2]);
-    const core2 = follower({ hardState: { term: 3, vote: null, commit: 0 }, entries: [entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 2)] });
+    const core2 = follower({
+      hardState: { term: 3, vote: null, commit: 0 },
+      entries: [entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 2)],
+    });
     core2.step({ type: 'append', from: 'a', to: 'b', term: 3, index: 4, logTerm: 1, commit: 0, entries: [] });
     resp = core2.ready().messages[0] as Message;
     assert.deepEqual([resp.reject, resp.rejectHint, resp.hintTerm], [true, 1, 1]);
@@ -130,13 +151,26 @@ describe('commit rules on followers', () => {
 describe('Ready contract when steps arrive between ready() and advance()', () => {
   test('a truncation while a Ready is being persisted makes the next Ready rewrite the suffix', () => {
     const core = follower({ hardState: { term: 1, vote: 'a', commit: 1 }, entries: [entry(1, 1)] });
-    core.step({ type: 'append', from: 'a', to: 'b', term: 1, index: 1, logTerm: 1, commit: 1, entries: [entry(2, 1, 'old'), entry(3, 1, 'old')] });
+    core.step({
+      type: 'append',
+      from: 'a',
+      to: 'b',
+      term: 1,
+      index: 1,
+      logTerm: 1,
+      commit: 1,
+      entries: [entry(2, 1, 'old'), entry(3, 1, 'old')],
+    });
     const rd1 = core.ready(); // being persisted: entries 2..3 of term 1
     core.step({ type: 'append', from: 'c', to: 'b', term: 2, index: 1, logTerm: 1, commit: 1, entries: [entry(2, 2, 'new')] });
     core.advance(rd1);
     assert.ok(core.hasReady());
     const rd2 = core.ready();
-    assert.deepEqual(rd2.entries.map((e) => [e.index, e.term]), [[2, 2]], 'entry 2 of term 2 must be written over the stale one');
+    assert.deepEqual(
+      rd2.entries.map((e) => [e.index, e.term]),
+      [[2, 2]],
+      'entry 2 of term 2 must be written over the stale one',
+    );
   });
 
   test('acks for entries a conflicting append removed are never sent', () => {
@@ -146,20 +180,36 @@ describe('Ready contract when steps arrive between ready() and advance()', () =>
     core.step({ type: 'append', from: 'c', to: 'b', term: 2, index: 1, logTerm: 1, commit: 1, entries: [entry(2, 2)] });
     core.advance(rd0);
     const rd = core.ready();
-    assert.deepEqual(rd.entries.map((e) => [e.index, e.term]), [[2, 2]]);
+    assert.deepEqual(
+      rd.entries.map((e) => [e.index, e.term]),
+      [[2, 2]],
+    );
     const acks = rd.messages.filter((m) => m.type === 'appendResp');
-    assert.deepEqual(acks.map((m) => [m.to, m.term, m.index]), [['c', 2, 2]], 'the ack of index 3 to the old leader is dropped');
+    assert.deepEqual(
+      acks.map((m) => [m.to, m.term, m.index]),
+      [['c', 2, 2]],
+      'the ack of index 3 to the old leader is dropped',
+    );
   });
 
   test('committed entries are handed out once, even across Readies', () => {
-    const core = new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 0, vote: null, commit: 0 }, entries: [] });
+    const core = new RaftCore(
+      { id: 'a', voters: ['a'], random: createRandom(1) },
+      { hardState: { term: 0, vote: null, commit: 0 }, entries: [] },
+    );
     core.campaign();
     const rd1 = core.ready();
     core.propose([bytes('x')]);
     core.advance(rd1);
     const rd2 = core.ready();
-    assert.deepEqual(rd1.committedEntries.map((e) => e.index), [1]);
-    assert.deepEqual(rd2.committedEntries.map((e) => e.index), [2]);
+    assert.deepEqual(
+      rd1.committedEntries.map((e) => e.index),
+      [1],
+    );
+    assert.deepEqual(
+      rd2.committedEntries.map((e) => e.index),
+      [2],
+    );
   });
 });
 
@@ -191,7 +241,10 @@ describe('forwarding', () => {
 
 describe('restart from PersistedState', () => {
   test('term, vote, log and commit survive; the committed prefix counts as applied', () => {
-    const persisted: PersistedState = { hardState: { term: 4, vote: 'c', commit: 2 }, entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')] };
+    const persisted: PersistedState = {
+      hardState: { term: 4, vote: 'c', commit: 2 },
+      entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')],
+    };
     const core = follower(persisted);
     assert.deepEqual(core.status(), {
       ...{ id: 'b', term: 4, role: 'follower', leader: null, commit: 2, applied: 2, lastIndex: 3 },
@@ -201,9 +254,15 @@ describe('restart from PersistedState', () => {
   });
 
   test('with applied: 0 the committed prefix is handed out again', () => {
-    const persisted: PersistedState = { hardState: { term: 4, vote: 'c', commit: 2 }, entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')] };
+    const persisted: PersistedState = {
+      hardState: { term: 4, vote: 'c', commit: 2 },
+      entries: [entry(1, 1), entry(2, 3, 'x'), entry(3, 4, 'y')],
+    };
     const core = new RaftCore({ id: 'b', voters: ['a', 'b', 'c'], applied: 0, random: createRandom(1) }, persisted);
-    assert.deepEqual(core.ready().committedEntries.map((e) => e.index), [1, 2]);
+    assert.deepEqual(
+      core.ready().committedEntries.map((e) => e.index),
+      [1, 2],
+    );
   });
 
   test('a restarted node keeps its vote: it refuses another candidate in the same term', () => {
@@ -213,7 +272,10 @@ describe('restart from PersistedState', () => {
   });
 
   test('a single voter restarts and becomes leader again with its log intact', () => {
-    const a = new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 0, vote: null, commit: 0 }, entries: [] });
+    const a = new RaftCore(
+      { id: 'a', voters: ['a'], random: createRandom(1) },
+      { hardState: { term: 0, vote: null, commit: 0 }, entries: [] },
+    );
     a.campaign();
     a.propose([bytes('x')]);
     const stored: Entry[] = [];
@@ -239,9 +301,16 @@ describe('restart from PersistedState', () => {
       () => new RaftCore({ id: 'a', voters: ['a'], electionTicks: 0, random: createRandom(1) }, ok),
       (e: unknown) => e instanceof RaftConfigError && e.code === 'INVALID_CONFIG' && e.field === 'electionTicks',
     );
-    assert.throws(() => new RaftCore({ id: 'a', voters: ['a'], heartbeatTicks: 10, electionTicks: 10, random: createRandom(1) }, ok), /heartbeatTicks/);
     assert.throws(
-      () => new RaftCore({ id: 'a', voters: ['a'], random: createRandom(1) }, { hardState: { term: 1, vote: null, commit: 0 }, entries: [entry(2, 1)] }),
+      () => new RaftCore({ id: 'a', voters: ['a'], heartbeatTicks: 10, electionTicks: 10, random: createRandom(1) }, ok),
+      /heartbeatTicks/,
+    );
+    assert.throws(
+      () =>
+        new RaftCore(
+          { id: 'a', voters: ['a'], random: createRandom(1) },
+          { hardState: { term: 1, vote: null, commit: 0 }, entries: [entry(2, 1)] },
+        ),
       /contiguous/,
     );
   });

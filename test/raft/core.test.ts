@@ -44,8 +44,14 @@ describe('single voter', () => {
     const rds = drain(core);
     assert.equal(rds.length, 1);
     const rd = rds[0] as Ready;
-    assert.deepEqual(rd.entries.map((e) => e.index), [2, 3, 4]);
-    assert.deepEqual(rd.committedEntries.map((e) => new TextDecoder().decode(e.data)), ['x', 'y', 'z']);
+    assert.deepEqual(
+      rd.entries.map((e) => e.index),
+      [2, 3, 4],
+    );
+    assert.deepEqual(
+      rd.committedEntries.map((e) => new TextDecoder().decode(e.data)),
+      ['x', 'y', 'z'],
+    );
     assert.equal(rd.hardState?.commit, 4);
     assert.equal(core.status().applied, 4);
   });

@@ -172,6 +172,9 @@ describe('catch-up from the archive', () => {
       c.deliverAll();
     }
     assert.deepEqual(c.appliedData('n3'), sent);
-    assert.deepEqual(c.storage.get('n3')!.entries.map((e) => e.term), c.storage.get('n1')!.entries.map((e) => e.term));
+    assert.deepEqual(
+      c.storage.get('n3')!.entries.map((e) => e.term),
+      c.storage.get('n1')!.entries.map((e) => e.term),
+    );
   });
 });

@@ -48,7 +48,15 @@ class CountingStorage implements RaftStorage {
 
 function single(storage: RaftStorage, sm: StateMachine = new Recorder(), clock = new ManualClock()) {
   const net = new MemoryNetwork({ clock });
-  return new RaftNode({ id: 'solo', voters: ['solo'], storage, transport: net.connect('solo'), stateMachine: sm, clock, random: () => 0.5 });
+  return new RaftNode({
+    id: 'solo',
+    voters: ['solo'],
+    storage,
+    transport: net.connect('solo'),
+    stateMachine: sm,
+    clock,
+    random: () => 0.5,
+  });
 }
 
 const dirs: string[] = [];
@@ -148,7 +156,10 @@ describe('RaftNode, single voter', () => {
     await node.start();
     const before = storage.saves;
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => node.propose(enc.encode(`p${i}`))));
-    assert.deepEqual(results, Array.from({ length: 200 }, (_, i) => `p${i}#${i + 1}`));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 200 }, (_, i) => `p${i}#${i + 1}`),
+    );
     assert.ok(storage.saves - before <= 2, `200 proposals took ${storage.saves - before} writes`);
     await node.close();
   });

@@ -183,7 +183,10 @@ describe('votes from stale terms', () => {
     const stale: Message = { type: 'vote', from: 'n1', to: 'n3', term: 1, index: 10, logTerm: 1 };
     c.deliver(stale);
     assert.deepEqual(c.core('n3').status(), before);
-    assert.equal(c.queue.some((m) => m.type === 'voteResp' && m.reject !== true), false);
+    assert.equal(
+      c.queue.some((m) => m.type === 'voteResp' && m.reject !== true),
+      false,
+    );
   });
 
   test('a node never grants two candidates in one term', () => {
@@ -218,7 +221,13 @@ describe('follower log handling', () => {
     assert.equal(c.core('n2').status().commit, 1);
     const term = c.core('n1').status().term;
     const old: Message = {
-      type: 'append', from: 'n1', to: 'n2', term, index: 1, logTerm: term, commit: 1,
+      type: 'append',
+      from: 'n1',
+      to: 'n2',
+      term,
+      index: 1,
+      logTerm: term,
+      commit: 1,
       entries: [{ index: 2, term, kind: 0, data: new TextEncoder().encode('a') }],
     };
     c.deliver(old);

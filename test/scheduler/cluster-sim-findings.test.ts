@@ -104,13 +104,25 @@ test('a repeated finish with settled: false does not release the retry of a time
   };
   assert.ok(state.apply({ type: 'createJobs', now: T0, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
   const started = state.apply({
-    type: 'startExecution', now: T0 + SEC, jobId: 'j', scheduledAt: T0 + SEC, attempt: 1, nodeId: 'n1', term: 1,
-    missedThresholdMs: SEC, inProgressTimeoutMs: 10 * SEC,
+    type: 'startExecution',
+    now: T0 + SEC,
+    jobId: 'j',
+    scheduledAt: T0 + SEC,
+    attempt: 1,
+    nodeId: 'n1',
+    term: 1,
+    missedThresholdMs: SEC,
+    inProgressTimeoutMs: 10 * SEC,
   });
   assert.ok(started.ok);
   const timedOut = {
-    type: 'finishExecution', now: T0 + 3 * SEC, executionId: `j@${T0 + SEC}#1`, status: 'timeout', errorType: 'timeout',
-    settled: false, random: 0,
+    type: 'finishExecution',
+    now: T0 + 3 * SEC,
+    executionId: `j@${T0 + SEC}#1`,
+    status: 'timeout',
+    errorType: 'timeout',
+    settled: false,
+    random: 0,
   } as const;
   assert.ok(state.apply(timedOut).ok);
   state.apply(timedOut); // the same command, committed a second time
@@ -127,7 +139,11 @@ test('a repeated finish with settled: false does not release the retry of a time
 // promises that re-sending an identical spec returns the existing job.
 test('re-sending an identical one-shot spec after its time passed returns the existing job', async () => {
   const clock = new ManualClock(T0);
-  const scheduler = await createScheduler({ clock, random: () => 0.5, raft: { timing: { tickMs: 10_000, electionTicks: 10, heartbeatTicks: 1 } } });
+  const scheduler = await createScheduler({
+    clock,
+    random: () => 0.5,
+    raft: { timing: { tickMs: 10_000, electionTicks: 10, heartbeatTicks: 1 } },
+  });
   try {
     scheduler.handle('work', () => {});
     const spec = { id: 'j', at: T0 + SEC, handler: 'work' };

@@ -50,7 +50,14 @@ test('an update through a follower right after one through the leader keeps both
   const ids = ['a', 'b', 'c'];
   const nodes = await Promise.all(
     ids.map((id, i) =>
-      createScheduler({ nodeId: id, voters: ids, transport: net.connect(id), clock, random: createRandom(i + 1), raft: { timing: DEFAULT_TIMING } }),
+      createScheduler({
+        nodeId: id,
+        voters: ids,
+        transport: net.connect(id),
+        clock,
+        random: createRandom(i + 1),
+        raft: { timing: DEFAULT_TIMING },
+      }),
     ),
   );
   try {
@@ -114,16 +121,31 @@ function cronDefinition(cron: string): JobDefinition {
 // findings tests, and `--updates` seeds 1..200 pass.
 test('an update applied after the occurrence it was stamped before has started does not rewind the schedule to it', () => {
   const state = new SchedulerState();
-  assert.ok(state.apply({ type: 'createJobs', now: T0 + 4500, jobs: [cronDefinition('* * * * * *')], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+  assert.ok(
+    state.apply({ type: 'createJobs', now: T0 + 4500, jobs: [cronDefinition('* * * * * *')], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } })
+      .ok,
+  );
   // The 5 s occurrence starts...
   const started = state.apply({
-    type: 'startExecution', now: T0 + 5 * SEC, jobId: 'c', scheduledAt: T0 + 5 * SEC, attempt: 1, nodeId: 'n1', term: 1,
-    missedThresholdMs: SEC, inProgressTimeoutMs: 10 * SEC,
+    type: 'startExecution',
+    now: T0 + 5 * SEC,
+    jobId: 'c',
+    scheduledAt: T0 + 5 * SEC,
+    attempt: 1,
+    nodeId: 'n1',
+    term: 1,
+    missedThresholdMs: SEC,
+    inProgressTimeoutMs: 10 * SEC,
   });
   assert.ok(started.ok && started.type === 'startExecution' && started.outcome === 'started', JSON.stringify(started));
   // ...then an update stamped at 4.9 s (proposed before it, committed after it) is applied.
-  assert.ok(state.apply({ type: 'updateJob', now: T0 + 4900, jobId: 'c', definition: { ...cronDefinition('* * * * * *'), payload: { v: 1 } } }).ok);
+  assert.ok(
+    state.apply({ type: 'updateJob', now: T0 + 4900, jobId: 'c', definition: { ...cronDefinition('* * * * * *'), payload: { v: 1 } } }).ok,
+  );
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 6 * SEC, 'the next occurrence is 6 s, not the 5 s one that already ran');
   const commands = state.decide('c', T0 + 6 * SEC, ctx);
-  assert.deepEqual(commands.map((c) => (c.type === 'startExecution' ? c.scheduledAt - T0 : c.type)), [6 * SEC]);
+  assert.deepEqual(
+    commands.map((c) => (c.type === 'startExecution' ? c.scheduledAt - T0 : c.type)),
+    [6 * SEC],
+  );
 });

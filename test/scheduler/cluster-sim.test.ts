@@ -8,8 +8,10 @@ import { Ledger } from '../../src/testing/scheduler-sim/ledger.js';
 import { Fence } from '../../src/testing/scheduler-sim/process.js';
 
 function explain(r: SchedulerSimResult): string {
-  return `seed ${r.seed} (${r.nodes} nodes; replay: node --import tsx scripts/sched-sim.ts --seed ${r.seed} --nodes ${r.nodes} --verbose)\n` +
-    `${r.violations.join('\n')}\n--- end of trace ---\n${r.trace.slice(-80).join('\n')}`;
+  return (
+    `seed ${r.seed} (${r.nodes} nodes; replay: node --import tsx scripts/sched-sim.ts --seed ${r.seed} --nodes ${r.nodes} --verbose)\n` +
+    `${r.violations.join('\n')}\n--- end of trace ---\n${r.trace.slice(-80).join('\n')}`
+  );
 }
 
 async function passes(options: SchedulerSimOptions): Promise<SchedulerSimResult> {
@@ -131,8 +133,14 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     ledger.invoked('n1', 1, new Fence(), context(e), T);
     assert.equal(violations.length, 0, violations.join('\n'));
     ledger.invoked('n1', 2, new Fence(), context(e), T + 5000);
-    assert.ok(violations.some((v) => v.includes('invoked twice')), violations.join('\n'));
-    assert.ok(violations.some((v) => v.includes('had not applied its start')), 'a new incarnation never applied it');
+    assert.ok(
+      violations.some((v) => v.includes('invoked twice')),
+      violations.join('\n'),
+    );
+    assert.ok(
+      violations.some((v) => v.includes('had not applied its start')),
+      'a new incarnation never applied it',
+    );
   });
 
   test('an invocation on a node the log did not assign, or after the job was cancelled there, is a violation', () => {
@@ -140,12 +148,18 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     const e = execution('j', T, 1, 'n1', T);
     ledger.started('n2', 1, e);
     ledger.invoked('n2', 1, new Fence(), context(e), T);
-    assert.ok(violations.some((v) => v.includes('assigned it to n1')), violations.join('\n'));
+    assert.ok(
+      violations.some((v) => v.includes('assigned it to n1')),
+      violations.join('\n'),
+    );
     const f = execution('k', T, 1, 'n1', T);
     ledger.started('n1', 1, f);
     ledger.ended('n1', 'k');
     ledger.invoked('n1', 1, new Fence(), context(f), T);
-    assert.ok(violations.some((v) => v.includes('after that node applied the cancellation')), violations.join('\n'));
+    assert.ok(
+      violations.some((v) => v.includes('after that node applied the cancellation')),
+      violations.join('\n'),
+    );
   });
 
   test('replicas that disagree on a start, or apply it twice, are a violation', () => {
@@ -153,8 +167,14 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     ledger.started('n1', 1, execution('j', T, 1, 'n1', T));
     ledger.started('n2', 1, execution('j', T, 1, 'n2', T));
     ledger.started('n1', 2, execution('j', T, 1, 'n1', T));
-    assert.ok(violations.some((v) => v.includes('disagree')), violations.join('\n'));
-    assert.ok(violations.some((v) => v.includes('twice')), violations.join('\n'));
+    assert.ok(
+      violations.some((v) => v.includes('disagree')),
+      violations.join('\n'),
+    );
+    assert.ok(
+      violations.some((v) => v.includes('twice')),
+      violations.join('\n'),
+    );
   });
 
   test('a retry invoked while the previous attempt still runs, before it is presumed dead, is a violation', () => {
@@ -165,7 +185,10 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     ledger.started('n1', 1, second);
     ledger.invoked('n1', 1, new Fence(), context(first), T);
     ledger.invoked('n1', 1, new Fence(), context(second), T + 2000);
-    assert.ok(violations.some((v) => v.includes('still ran')), violations.join('\n'));
+    assert.ok(
+      violations.some((v) => v.includes('still ran')),
+      violations.join('\n'),
+    );
 
     // Once the first attempt's node died, its handler no longer runs: no violation.
     const quiet = collect();
@@ -179,7 +202,15 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
   });
 
   test('a cron occurrence neither started nor recorded, followed by later ones, is a gap', () => {
-    const job = { id: 'c', kind: 'cron', cron: '*/1 * * * * *', overlap: 'skip', catchUp: 'fire-once', catchUpWindowMs: 0, nextRunAt: T + 10_000 } as Job;
+    const job = {
+      id: 'c',
+      kind: 'cron',
+      cron: '*/1 * * * * *',
+      overlap: 'skip',
+      catchUp: 'fire-once',
+      catchUpWindowMs: 0,
+      nextRunAt: T + 10_000,
+    } as Job;
     const ran = [0, 1, 2, 4, 5].map((s) => ({ ...execution('c', T + s * 1000, 1, 'n1', T + s * 1000), status: 'completed' as const }));
     const verdict = checkCronProgress(job, ran, [], { from: T, to: T + 5000, occurrenceSpanMs: 10_000, end: T + 9000 });
     assert.equal(verdict.occurrences, 6);
@@ -194,7 +225,15 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
   });
 
   test('occurrences a catch-up only counted (beyond those it recorded) are no gap, unless the counts do not cover them', () => {
-    const job = { id: 'c', kind: 'cron', cron: '*/1 * * * * *', overlap: 'skip', catchUp: 'skip', catchUpWindowMs: 0, nextRunAt: T + 7000 } as Job;
+    const job = {
+      id: 'c',
+      kind: 'cron',
+      cron: '*/1 * * * * *',
+      overlap: 'skip',
+      catchUp: 'skip',
+      catchUpWindowMs: 0,
+      nextRunAt: T + 7000,
+    } as Job;
     // 0..2 recorded as catch-up skips, 3..4 only counted, 5..6 ran.
     const skipped = [0, 1, 2].map((s) => ({ jobId: 'c', scheduledAt: T + s * 1000, recordedAt: T + 5000, reason: 'catch-up' as const }));
     const ran = [5, 6].map((s) => ({ ...execution('c', T + s * 1000, 1, 'n1', T + s * 1000), status: 'completed' as const }));
@@ -204,7 +243,14 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
   });
 
   test('a fire-all backlog still waiting at the end is no gap while the job points at it, and one when it does not', () => {
-    const base = { id: 'c', kind: 'cron', cron: '*/1 * * * * *', overlap: 'queue-one', catchUp: 'fire-all', catchUpWindowMs: 5000 } as const;
+    const base = {
+      id: 'c',
+      kind: 'cron',
+      cron: '*/1 * * * * *',
+      overlap: 'queue-one',
+      catchUp: 'fire-all',
+      catchUpWindowMs: 5000,
+    } as const;
     const ran = [0, 1, 2].map((s) => ({ ...execution('c', T + s * 1000, 1, 'n1', T + s * 1000 + 500), status: 'completed' as const }));
     const window = { from: T, to: T + 5000, occurrenceSpanMs: 10_000, end: T + 8000 };
     assert.deepEqual(checkCronProgress({ ...base, nextRunAt: T + 3000 } as Job, ran, [], window).problems, []);

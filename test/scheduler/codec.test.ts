@@ -37,8 +37,17 @@ describe('command codec', () => {
 describe('command codec: factored lists', () => {
   const backoff = { initialMs: 1000, factor: 2, maxMs: 300000, jitter: 0.2 };
   const job = (i: number, extra: Record<string, unknown> = {}) => ({
-    id: `job-${i}`, kind: 'once' as const, at: 1_900_000_000_000 + i, handler: 'work', maxAttempts: 3, backoff,
-    timeoutMs: 300000, overlap: 'skip' as const, catchUp: 'fire-once' as const, catchUpWindowMs: 3600000, ...extra,
+    id: `job-${i}`,
+    kind: 'once' as const,
+    at: 1_900_000_000_000 + i,
+    handler: 'work',
+    maxAttempts: 3,
+    backoff,
+    timeoutMs: 300000,
+    overlap: 'skip' as const,
+    catchUp: 'fire-once' as const,
+    catchUpWindowMs: 3600000,
+    ...extra,
   });
 
   test('a bulk createJobs round-trips exactly, differences and absent fields included', () => {
@@ -56,8 +65,16 @@ describe('command codec: factored lists', () => {
 
   test('a batch of commands sharing fields round-trips', () => {
     const commands: Command[] = Array.from({ length: 10 }, (_, i) => ({
-      type: 'startExecution', now: 7, jobId: `j${i}`, scheduledAt: 100 + i, attempt: 1, nodeId: 'n1', term: 3,
-      missedThresholdMs: 1000, inProgressTimeoutMs: 300000, ...(i === 4 && { manual: true }),
+      type: 'startExecution',
+      now: 7,
+      jobId: `j${i}`,
+      scheduledAt: 100 + i,
+      attempt: 1,
+      nodeId: 'n1',
+      term: 3,
+      missedThresholdMs: 1000,
+      inProgressTimeoutMs: 300000,
+      ...(i === 4 && { manual: true }),
     }));
     commands.push({ type: 'finishExecution', now: 8, executionId: 'j1@101#1', status: 'completed', settled: true, random: 0.25 });
     commands.push({ type: 'createJobs', now: 9, jobs: [0, 1, 2, 3, 4].map((i) => job(i)), limits: { maxJobs: 1, maxMemoryBytes: 1 } });
@@ -67,7 +84,9 @@ describe('command codec: factored lists', () => {
 
   test('factoring makes bulk creation several times smaller', () => {
     const jobs = Array.from({ length: 1000 }, (_, i) => job(i));
-    const plain = new TextEncoder().encode(JSON.stringify({ type: 'createJobs', now: 0, jobs, limits: { maxJobs: 0, maxMemoryBytes: 0 } })).byteLength;
+    const plain = new TextEncoder().encode(
+      JSON.stringify({ type: 'createJobs', now: 0, jobs, limits: { maxJobs: 0, maxMemoryBytes: 0 } }),
+    ).byteLength;
     const compact = encodeCommand({ type: 'createJobs', now: 0, jobs, limits: { maxJobs: 0, maxMemoryBytes: 0 } }).byteLength;
     assert.ok(compact * 4 < plain, `${compact} vs ${plain}`);
   });

@@ -133,7 +133,10 @@ describe('other jobs follow real time: gap times skipped, repeated times run on 
   });
 
   test('America/New_York */15 from inside the second pass continues in real time', () => {
-    assert.deepEqual(run('*/15 * * * *', 'America/New_York', '2027-11-07T06:05:00Z', 2), ['2027-11-07T06:15:00.000Z', '2027-11-07T06:30:00.000Z']);
+    assert.deepEqual(run('*/15 * * * *', 'America/New_York', '2027-11-07T06:05:00Z', 2), [
+      '2027-11-07T06:15:00.000Z',
+      '2027-11-07T06:30:00.000Z',
+    ]);
   });
 
   test('Australia/Lord_Howe */15 skips the 30-minute gap and repeats 01:30-01:59', () => {

@@ -9,7 +9,18 @@ import assert from 'node:assert/strict';
 import { Cron } from 'croner';
 import { nextOccurrence } from '../../src/scheduler/cron.js';
 
-const EXPRESSIONS = ['*/15 * * * *', '30 2 * * *', '0 * * * *', '15 1 * * *', '0 0 1 * *', '10-20 2 * * *', '0 30 1 * * *', '45 23 * * 0', '0 0 13 * 5', '0 0 L * *'];
+const EXPRESSIONS = [
+  '*/15 * * * *',
+  '30 2 * * *',
+  '0 * * * *',
+  '15 1 * * *',
+  '0 0 1 * *',
+  '10-20 2 * * *',
+  '0 30 1 * * *',
+  '45 23 * * 0',
+  '0 0 13 * 5',
+  '0 0 L * *',
+];
 const ZONES = [
   'Europe/Madrid',
   'America/New_York',
@@ -63,7 +74,11 @@ describe('nextOccurrence agrees with croner read in the zone', () => {
           for (let from = edge - 36 * 3_600_000; from < edge + 36 * 3_600_000; from += 53 * 60_000 + 7) {
             for (const inclusive of [true, false]) {
               const got = nextOccurrence(expression, zone, from, inclusive);
-              assert.equal(got, expected(expression, zone, from, inclusive), `${expression} in ${zone} from ${new Date(from).toISOString()} inclusive=${inclusive}`);
+              assert.equal(
+                got,
+                expected(expression, zone, from, inclusive),
+                `${expression} in ${zone} from ${new Date(from).toISOString()} inclusive=${inclusive}`,
+              );
               compared++;
             }
           }

@@ -32,8 +32,22 @@ function invalidCron(expression: unknown, field = 'cron'): ValidationError {
 describe('validateCron', () => {
   test('accepts 5 fields, 6 fields, descriptors and the usual syntax', () => {
     for (const e of [
-      '* * * * *', '*/15 * * * *', '0 9 * * 1-5', '0 0 L * *', '0 9 * * 1#1', '0 9 * * MON', '0 0 1 JAN *', '0 0 * * 0', '0 0 * * 7',
-      '0 0 13 * 5', '30 0 12 * * *', '*/10 * * * * *', '0,30 8-18/2 * * MON-FRI', '0 0 29 2 *', ' 0  9 * * * ', '@DAILY',
+      '* * * * *',
+      '*/15 * * * *',
+      '0 9 * * 1-5',
+      '0 0 L * *',
+      '0 9 * * 1#1',
+      '0 9 * * MON',
+      '0 0 1 JAN *',
+      '0 0 * * 0',
+      '0 0 * * 7',
+      '0 0 13 * 5',
+      '30 0 12 * * *',
+      '*/10 * * * * *',
+      '0,30 8-18/2 * * MON-FRI',
+      '0 0 29 2 *',
+      ' 0  9 * * * ',
+      '@DAILY',
       ...CRON_DESCRIPTORS,
     ]) {
       validateCron(e);
@@ -70,13 +84,34 @@ describe('validateCron', () => {
 
 describe('validateTimezone', () => {
   test('accepts IANA names', () => {
-    for (const z of ['UTC', 'Europe/Madrid', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires']) {
+    for (const z of [
+      'UTC',
+      'Europe/Madrid',
+      'America/New_York',
+      'Australia/Lord_Howe',
+      'Asia/Kolkata',
+      'Etc/GMT+5',
+      'America/Argentina/Buenos_Aires',
+    ]) {
       validateTimezone(z);
     }
   });
 
   test('rejects unknown zones, offsets and non-strings', () => {
-    for (const z of ['Mars/Olympus', '', ' UTC', 'Europe/Madrid ', '+02:00', 'UTC+2', 'Z', '../../etc/passwd', 'A'.repeat(200), null, 5, {}]) {
+    for (const z of [
+      'Mars/Olympus',
+      '',
+      ' UTC',
+      'Europe/Madrid ',
+      '+02:00',
+      'UTC+2',
+      'Z',
+      '../../etc/passwd',
+      'A'.repeat(200),
+      null,
+      5,
+      {},
+    ]) {
       assert.throws(
         () => validateTimezone(z as string, 'tz'),
         (err: unknown) => err instanceof ValidationError && err.code === 'INVALID_TIMEZONE' && err.field === 'tz',
@@ -100,7 +135,9 @@ describe('nextOccurrence', () => {
 
   test('6 fields: leading seconds', () => {
     assert.deepEqual(run('*/20 * * * * *', 'UTC', '2027-05-17T10:20:31Z', 3), [
-      '2027-05-17T10:20:40.000Z', '2027-05-17T10:21:00.000Z', '2027-05-17T10:21:20.000Z',
+      '2027-05-17T10:20:40.000Z',
+      '2027-05-17T10:21:00.000Z',
+      '2027-05-17T10:21:20.000Z',
     ]);
     assert.deepEqual(run('30 0 12 * * *', 'UTC', '2027-05-17T12:00:31Z', 1), ['2027-05-18T12:00:30.000Z']);
   });
@@ -117,7 +154,9 @@ describe('nextOccurrence', () => {
 
   test('L: last day of the month, leap years included', () => {
     assert.deepEqual(run('0 0 L * *', 'UTC', '2027-01-15T00:00:00Z', 3), [
-      '2027-01-31T00:00:00.000Z', '2027-02-28T00:00:00.000Z', '2027-03-31T00:00:00.000Z',
+      '2027-01-31T00:00:00.000Z',
+      '2027-02-28T00:00:00.000Z',
+      '2027-03-31T00:00:00.000Z',
     ]);
     assert.deepEqual(run('0 0 L 2 *', 'UTC', '2027-03-01T00:00:00Z', 2), ['2028-02-29T00:00:00.000Z', '2029-02-28T00:00:00.000Z']);
     assert.deepEqual(run('0 18 * * 5L', 'UTC', '2027-01-01T00:00:00Z', 2), ['2027-01-29T18:00:00.000Z', '2027-02-26T18:00:00.000Z']);
@@ -125,7 +164,9 @@ describe('nextOccurrence', () => {
 
   test('#: nth weekday of the month', () => {
     assert.deepEqual(run('0 9 * * 1#1', 'UTC', '2027-01-01T00:00:00Z', 3), [
-      '2027-01-04T09:00:00.000Z', '2027-02-01T09:00:00.000Z', '2027-03-01T09:00:00.000Z',
+      '2027-01-04T09:00:00.000Z',
+      '2027-02-01T09:00:00.000Z',
+      '2027-03-01T09:00:00.000Z',
     ]);
     assert.deepEqual(run('0 0 * * FRI#2', 'UTC', '2027-01-01T00:00:00Z', 1), ['2027-01-08T00:00:00.000Z']);
   });
@@ -142,7 +183,10 @@ describe('nextOccurrence', () => {
   test('Vixie OR rule when both day fields are restricted', () => {
     // The 13th OR any Friday: 2027-01-08 (Fri), 13 (Wed), 15 (Fri), 22 (Fri).
     assert.deepEqual(run('0 0 13 * 5', 'UTC', '2027-01-02T00:00:00Z', 4), [
-      '2027-01-08T00:00:00.000Z', '2027-01-13T00:00:00.000Z', '2027-01-15T00:00:00.000Z', '2027-01-22T00:00:00.000Z',
+      '2027-01-08T00:00:00.000Z',
+      '2027-01-13T00:00:00.000Z',
+      '2027-01-15T00:00:00.000Z',
+      '2027-01-22T00:00:00.000Z',
     ]);
     // Only one day field restricted: plain AND with the wildcard.
     assert.deepEqual(run('0 0 13 * *', 'UTC', '2027-01-02T00:00:00Z', 2), ['2027-01-13T00:00:00.000Z', '2027-02-13T00:00:00.000Z']);
@@ -150,7 +194,9 @@ describe('nextOccurrence', () => {
 
   test('leap day', () => {
     assert.deepEqual(run('0 12 29 2 *', 'UTC', '2027-01-01T00:00:00Z', 3), [
-      '2028-02-29T12:00:00.000Z', '2032-02-29T12:00:00.000Z', '2036-02-29T12:00:00.000Z',
+      '2028-02-29T12:00:00.000Z',
+      '2032-02-29T12:00:00.000Z',
+      '2036-02-29T12:00:00.000Z',
     ]);
     assert.deepEqual(run('0 12 29 2 *', 'Europe/Madrid', '2027-01-01T00:00:00Z', 1), ['2028-02-29T11:00:00.000Z']);
   });
@@ -169,8 +215,14 @@ describe('nextOccurrence', () => {
   });
 
   test('an invalid expression or zone throws a ValidationError', () => {
-    assert.throws(() => nextOccurrence('* * * *', 'UTC', 0, true), (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_CRON');
-    assert.throws(() => nextOccurrence('* * * * *', 'Mars/Olympus', 0, true), (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_TIMEZONE');
+    assert.throws(
+      () => nextOccurrence('* * * *', 'UTC', 0, true),
+      (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_CRON',
+    );
+    assert.throws(
+      () => nextOccurrence('* * * * *', 'Mars/Olympus', 0, true),
+      (e: unknown) => e instanceof ValidationError && e.code === 'INVALID_TIMEZONE',
+    );
   });
 
   test('more distinct patterns than the cache holds still give right answers', () => {

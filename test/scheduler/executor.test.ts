@@ -10,10 +10,24 @@ import type { WebhookRequest, WebhookResult } from '../../src/scheduler/webhook.
 
 function job(over: Partial<Job> = {}): Job {
   return {
-    id: 'j1', kind: 'once', at: 0, handler: 'work', maxAttempts: 3,
-    backoff: { initialMs: 1000, factor: 2, maxMs: 300000, jitter: 0.2 }, timeoutMs: 1000,
-    overlap: 'skip', catchUp: 'fire-once', catchUpWindowMs: 3600000, createdAt: 0, updatedAt: 0,
-    status: 'in_progress', paused: false, attemptCount: 1, skippedCount: 0, missedCount: 0, ...over,
+    id: 'j1',
+    kind: 'once',
+    at: 0,
+    handler: 'work',
+    maxAttempts: 3,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300000, jitter: 0.2 },
+    timeoutMs: 1000,
+    overlap: 'skip',
+    catchUp: 'fire-once',
+    catchUpWindowMs: 3600000,
+    createdAt: 0,
+    updatedAt: 0,
+    status: 'in_progress',
+    paused: false,
+    attemptCount: 1,
+    skippedCount: 0,
+    missedCount: 0,
+    ...over,
   };
 }
 
@@ -25,29 +39,55 @@ function webhookJob(over: Partial<Job>): Job {
 
 function execution(attempt = 1, jobId = 'j1'): Execution {
   return {
-    id: `${jobId}@0#${attempt}`, jobId, scheduledAt: 0, attempt, idempotencyKey: `${jobId}@0`,
-    nodeId: 'n1', startedAt: 0, status: 'in_progress', late: false,
+    id: `${jobId}@0#${attempt}`,
+    jobId,
+    scheduledAt: 0,
+    attempt,
+    idempotencyKey: `${jobId}@0`,
+    nodeId: 'n1',
+    startedAt: 0,
+    status: 'in_progress',
+    late: false,
   };
 }
 
-function setup(opts: { handlers?: Record<string, Handler>; concurrency?: number; deliver?: (r: WebhookRequest) => Promise<WebhookResult>; failProposals?: number } = {}) {
+function setup(
+  opts: {
+    handlers?: Record<string, Handler>;
+    concurrency?: number;
+    deliver?: (r: WebhookRequest) => Promise<WebhookResult>;
+    failProposals?: number;
+  } = {},
+) {
   const clock = new ManualClock(0);
   const applied: Command[] = [];
   let failures = opts.failProposals ?? 0;
-  const pipe = new CommandBatcher(async (command) => {
-    if (failures > 0) {
-      failures--;
-      throw new Error('no leader');
-    }
-    if (command.type === 'batch') applied.push(...command.commands);
-    else applied.push(command);
-    return appliedResult(command);
-  }, clock, () => {});
+  const pipe = new CommandBatcher(
+    async (command) => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('no leader');
+      }
+      if (command.type === 'batch') applied.push(...command.commands);
+      else applied.push(command);
+      return appliedResult(command);
+    },
+    clock,
+    () => {},
+  );
   const errors: Error[] = [];
   const executor = new Executor({
-    nodeId: 'n1', clock, random: () => 0.5, handlers: new Map(Object.entries(opts.handlers ?? {})), batcher: pipe,
-    concurrency: opts.concurrency ?? Infinity, webhookSecret: undefined, webhookAllowPrivate: true,
-    webhookTimeoutMs: undefined, onError: (e) => errors.push(e), ...(opts.deliver && { deliver: opts.deliver }),
+    nodeId: 'n1',
+    clock,
+    random: () => 0.5,
+    handlers: new Map(Object.entries(opts.handlers ?? {})),
+    batcher: pipe,
+    concurrency: opts.concurrency ?? Infinity,
+    webhookSecret: undefined,
+    webhookAllowPrivate: true,
+    webhookTimeoutMs: undefined,
+    onError: (e) => errors.push(e),
+    ...(opts.deliver && { deliver: opts.deliver }),
   });
   return { clock, applied, pipe, executor, errors };
 }
@@ -61,7 +101,13 @@ function finishes(applied: Command[]): FinishExecutionCommand[] {
 describe('Executor', () => {
   test('a resolving handler completes the attempt with its context', async () => {
     let seen: unknown;
-    const { executor, applied, clock, pipe } = setup({ handlers: { work: async (ctx) => { seen = ctx; } } });
+    const { executor, applied, clock, pipe } = setup({
+      handlers: {
+        work: async (ctx) => {
+          seen = ctx;
+        },
+      },
+    });
     executor.start(execution(), job({ payload: { a: 1 } }));
     await pipe.whenIdle();
     await clock.advance(0);
@@ -79,7 +125,13 @@ describe('Executor', () => {
   });
 
   test('a throwing handler fails with handler_error; a missing handler fails clearly', async () => {
-    const { executor, applied, pipe } = setup({ handlers: { boom: () => { throw new Error('kaput'); } } });
+    const { executor, applied, pipe } = setup({
+      handlers: {
+        boom: () => {
+          throw new Error('kaput');
+        },
+      },
+    });
     executor.start(execution(1, 'a'), job({ id: 'a', handler: 'boom' }));
     executor.start(execution(1, 'b'), job({ id: 'b', handler: 'nope' }));
     await new Promise((r) => setImmediate(r));
@@ -96,7 +148,12 @@ describe('Executor', () => {
     let release!: () => void;
     let signal!: AbortSignal;
     const { executor, applied, clock, pipe } = setup({
-      handlers: { work: (ctx) => { signal = ctx.signal; return new Promise<void>((r) => (release = r)); } },
+      handlers: {
+        work: (ctx) => {
+          signal = ctx.signal;
+          return new Promise<void>((r) => (release = r));
+        },
+      },
     });
     executor.start(execution(), job({ timeoutMs: 500 }));
     await clock.advance(499);
@@ -112,14 +169,22 @@ describe('Executor', () => {
     release();
     await clock.advance(0);
     await pipe.whenIdle();
-    assert.deepEqual(applied.map((c) => c.type), ['finishExecution', 'settleExecution']);
+    assert.deepEqual(
+      applied.map((c) => c.type),
+      ['finishExecution', 'settleExecution'],
+    );
     assert.equal(executor.isRunning('j1@0#1'), false);
   });
 
   test('abort (job cancelled) aborts the signal and reports nothing', async () => {
     let signal!: AbortSignal;
     const { executor, applied, clock } = setup({
-      handlers: { work: (ctx) => { signal = ctx.signal; return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))); } },
+      handlers: {
+        work: (ctx) => {
+          signal = ctx.signal;
+          return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+        },
+      },
     });
     executor.start(execution(), job());
     await turn();
@@ -150,7 +215,18 @@ describe('Executor', () => {
     let peak = 0;
     const { executor, applied, clock, pipe } = setup({
       concurrency: 2,
-      handlers: { work: () => { running++; peak = Math.max(peak, running); return new Promise<void>((r) => releases.push(() => { running--; r(); })); } },
+      handlers: {
+        work: () => {
+          running++;
+          peak = Math.max(peak, running);
+          return new Promise<void>((r) =>
+            releases.push(() => {
+              running--;
+              r();
+            }),
+          );
+        },
+      },
     });
     for (let i = 0; i < 5; i++) executor.start(execution(1, `j${i}`), job({ id: `j${i}`, timeoutMs: 1e9 }));
     await turn();
@@ -185,13 +261,23 @@ describe('Executor', () => {
       { ok: false, responseTimeMs: 1000, errorType: 'timeout', error: 'timed out' },
     ];
     const requests: WebhookRequest[] = [];
-    const { executor, applied, clock, pipe } = setup({ deliver: async (r) => { requests.push(r); return results.shift()!; } });
+    const { executor, applied, clock, pipe } = setup({
+      deliver: async (r) => {
+        requests.push(r);
+        return results.shift()!;
+      },
+    });
     for (let i = 0; i < 3; i++) executor.start(execution(1, `w${i}`), webhookJob({ id: `w${i}`, webhook: 'http://x/', payload: 7 }));
     await clock.advance(0);
     await pipe.whenIdle();
-    assert.deepEqual(finishes(applied).map((f) => [f.status, f.errorType, f.httpStatus]), [
-      ['completed', undefined, 204], ['failed', 'http_error', 500], ['timeout', 'timeout', undefined],
-    ]);
+    assert.deepEqual(
+      finishes(applied).map((f) => [f.status, f.errorType, f.httpStatus]),
+      [
+        ['completed', undefined, 204],
+        ['failed', 'http_error', 500],
+        ['timeout', 'timeout', undefined],
+      ],
+    );
     assert.equal(requests[0]?.idempotencyKey, 'w0@0');
     assert.equal(requests[0]?.payload, 7);
     assert.equal(requests[0]?.jobType, 'unico');

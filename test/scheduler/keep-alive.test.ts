@@ -14,9 +14,13 @@ async function run(keepAlive: 'true' | 'false' | 'default'): Promise<{ code: num
   return { code, out };
 }
 
-test('keepAlive: a worker script lives until close() by default; with keepAlive false it never holds the process', { timeout: 60_000 }, async () => {
-  const [kept, byDefault, plain] = await Promise.all([run('true'), run('default'), run('false')]);
-  assert.deepEqual(kept, { code: 0, out: 'ran\n' });
-  assert.deepEqual(byDefault, { code: 0, out: 'ran\n' });
-  assert.equal(plain.out, '', 'exited before the job was due');
-});
+test(
+  'keepAlive: a worker script lives until close() by default; with keepAlive false it never holds the process',
+  { timeout: 60_000 },
+  async () => {
+    const [kept, byDefault, plain] = await Promise.all([run('true'), run('default'), run('false')]);
+    assert.deepEqual(kept, { code: 0, out: 'ran\n' });
+    assert.deepEqual(byDefault, { code: 0, out: 'ran\n' });
+    assert.equal(plain.out, '', 'exited before the job was due');
+  },
+);

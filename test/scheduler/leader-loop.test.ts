@@ -17,7 +17,19 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
     decide: (jobId, now, ctx) => {
       const at = wakes.get(jobId);
       if (at === undefined || at > now) return [];
-      return [{ type: 'startExecution', now, jobId, scheduledAt: at, attempt: 1, nodeId: ctx.nodeId, term: ctx.term, missedThresholdMs: 0, inProgressTimeoutMs: 0 }];
+      return [
+        {
+          type: 'startExecution',
+          now,
+          jobId,
+          scheduledAt: at,
+          attempt: 1,
+          nodeId: ctx.nodeId,
+          term: ctx.term,
+          missedThresholdMs: 0,
+          inProgressTimeoutMs: 0,
+        },
+      ];
     },
     wakeTimes: () => wakes.entries(),
     wakeTime: (jobId) => wakes.get(jobId),
@@ -32,19 +44,40 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
     }
   };
   const loop: LeaderLoop = new LeaderLoop({
-    nodeId: 'n1', clock, state, isRunningLocally: () => false, missedThresholdMs: 1000, inProgressTimeoutMs: 1000,
-    slotGapMs: 60_000, pruneIntervalMs: 3_600_000, historyRetentionMs: 86_400_000, historyLimit: 10, maxBatch: 3,
-    onError: (e) => { throw e; },
-    batcher: new CommandBatcher((command) => {
-      proposals.push(command);
-      if (failures > 0) {
-        failures--;
-        return Promise.reject(new Error('no leader'));
-      }
-      if (opts.holdProposals) return new Promise((resolve) => held.push(() => { apply(command); resolve(appliedResult(command)); }));
-      apply(command);
-      return Promise.resolve(appliedResult(command));
-    }, clock, () => {}),
+    nodeId: 'n1',
+    clock,
+    state,
+    isRunningLocally: () => false,
+    missedThresholdMs: 1000,
+    inProgressTimeoutMs: 1000,
+    slotGapMs: 60_000,
+    pruneIntervalMs: 3_600_000,
+    historyRetentionMs: 86_400_000,
+    historyLimit: 10,
+    maxBatch: 3,
+    onError: (e) => {
+      throw e;
+    },
+    batcher: new CommandBatcher(
+      (command) => {
+        proposals.push(command);
+        if (failures > 0) {
+          failures--;
+          return Promise.reject(new Error('no leader'));
+        }
+        if (opts.holdProposals)
+          return new Promise((resolve) =>
+            held.push(() => {
+              apply(command);
+              resolve(appliedResult(command));
+            }),
+          );
+        apply(command);
+        return Promise.resolve(appliedResult(command));
+      },
+      clock,
+      () => {},
+    ),
   });
   /** Adds a job as an applied createJobs would: state first, then the wake effect. */
   const add = (jobId: string, at: number): void => {
@@ -134,7 +167,10 @@ describe('LeaderLoop', () => {
     const { clock, loop, proposals } = setup();
     loop.activate(1);
     await clock.advance(0);
-    assert.deepEqual(proposals.map((p) => p.type), ['pruneHistory']);
+    assert.deepEqual(
+      proposals.map((p) => p.type),
+      ['pruneHistory'],
+    );
     const first = proposals[0];
     assert.ok(first?.type === 'pruneHistory' && first.before === -86_400_000 && first.maxPerJob === 10);
     await clock.advance(3_600_000 - 1);
@@ -152,8 +188,18 @@ describe('LeaderLoop against an inconsistent state', () => {
     let ready = false;
     const proposals: Command[] = [];
     const loop = new LeaderLoop({
-      nodeId: 'n1', clock, isRunningLocally: () => false, missedThresholdMs: 0, inProgressTimeoutMs: 0,
-      slotGapMs: 60_000, pruneIntervalMs: 3_600_000, historyRetentionMs: 1, historyLimit: 1, onError: (e) => { throw e; },
+      nodeId: 'n1',
+      clock,
+      isRunningLocally: () => false,
+      missedThresholdMs: 0,
+      inProgressTimeoutMs: 0,
+      slotGapMs: 60_000,
+      pruneIntervalMs: 3_600_000,
+      historyRetentionMs: 1,
+      historyLimit: 1,
+      onError: (e) => {
+        throw e;
+      },
       state: {
         decide: (jobId, now) => {
           decisions++;
@@ -162,10 +208,14 @@ describe('LeaderLoop against an inconsistent state', () => {
         wakeTimes: () => [['x', 10]],
         wakeTime: () => 10,
       },
-      batcher: new CommandBatcher((command) => {
-        proposals.push(command);
-        return Promise.resolve(appliedResult(command));
-      }, clock, () => {}),
+      batcher: new CommandBatcher(
+        (command) => {
+          proposals.push(command);
+          return Promise.resolve(appliedResult(command));
+        },
+        clock,
+        () => {},
+      ),
     });
     loop.activate(1);
     await clock.advanceTo(10);

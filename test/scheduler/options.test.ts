@@ -38,7 +38,13 @@ describe('options', () => {
   });
 
   test('durations and sizes accept numbers and strings', () => {
-    const o = resolveOptions({ historyRetention: '720h', executionTimeout: '30s', missedThreshold: 250, maxMemory: '2GB', webhook: { timeout: '5s' } });
+    const o = resolveOptions({
+      historyRetention: '720h',
+      executionTimeout: '30s',
+      missedThreshold: 250,
+      maxMemory: '2GB',
+      webhook: { timeout: '5s' },
+    });
     assert.equal(o.historyRetentionMs, 720 * 3_600_000);
     assert.equal(o.jobDefaults.timeoutMs, 30_000);
     assert.equal(o.missedThresholdMs, 250);
@@ -92,7 +98,10 @@ describe('options', () => {
     });
     const now = Date.parse('2027-05-17T10:00:00Z');
     const ctx = { now, defaults: jobDefaults, id: 'job-1' };
-    for (const spec of [{ at: now + 60_000, handler: 'h' }, { cron: '0 9 * * *', handler: 'h' }]) {
+    for (const spec of [
+      { at: now + 60_000, handler: 'h' },
+      { cron: '0 9 * * *', handler: 'h' },
+    ]) {
       const created = normalizeJobSpec(spec, ctx);
       assert.equal(created.maxAttempts, 100);
       assert.equal(created.timeoutMs, 86_400_000);

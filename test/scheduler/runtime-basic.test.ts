@@ -28,7 +28,10 @@ describe('scheduler runtime: basics', () => {
     const job = await scheduler.schedule({ id: 'once', at: new Date(T0 + 10_000), handler: 'work', payload: { n: 1 } });
     assert.equal(job.status, 'pending');
     assert.equal(job.nextRunAt, T0 + 10_000);
-    assert.deepEqual(argsOf(events, 'job:created').map(([j]) => j.id), ['once']);
+    assert.deepEqual(
+      argsOf(events, 'job:created').map(([j]) => j.id),
+      ['once'],
+    );
 
     await clock.advanceTo(T0 + 9_999);
     assert.equal(calls.length, 0);
@@ -52,7 +55,10 @@ describe('scheduler runtime: basics', () => {
     assert.equal(execution?.nodeId, 'node-1');
     assert.equal(execution?.late, false);
     assert.equal((await scheduler.get('once'))?.nextRunAt, undefined);
-    assert.deepEqual(argsOf(events, 'execution:started').map(([e]) => e.id), [`once@${T0 + 10_000}#1`]);
+    assert.deepEqual(
+      argsOf(events, 'execution:started').map(([e]) => e.id),
+      [`once@${T0 + 10_000}#1`],
+    );
     assert.deepEqual(await scheduler.list({ status: 'completed' }).then((jobs) => jobs.map((j) => j.id)), ['once']);
     assert.deepEqual(await scheduler.list({ status: 'pending' }), []);
     await scheduler.close();
@@ -86,7 +92,10 @@ describe('scheduler runtime: basics', () => {
       await eventually(() => argsOf(events, 'execution:completed').length === i, `occurrence ${i}`);
       assert.equal((await scheduler.get('cron'))?.nextRunAt, T0 + (i + 1) * 5 * 60_000);
     }
-    assert.deepEqual(seen, [1, 2, 3].map((i) => T0 + i * 5 * 60_000));
+    assert.deepEqual(
+      seen,
+      [1, 2, 3].map((i) => T0 + i * 5 * 60_000),
+    );
     const after = await scheduler.get('cron');
     assert.equal(after?.nextRunAt, T0 + 4 * 5 * 60_000);
     assert.equal(after?.status, 'completed');
@@ -97,9 +106,15 @@ describe('scheduler runtime: basics', () => {
   test('bad input is a ValidationError naming the field; nothing is half-created', async () => {
     const { scheduler } = await harness();
     scheduler.handle('work', () => {});
-    await assert.rejects(scheduler.schedule({ at: 'not a time', handler: 'work' }), (e: unknown) => e instanceof ValidationError && e.field === 'at');
+    await assert.rejects(
+      scheduler.schedule({ at: 'not a time', handler: 'work' }),
+      (e: unknown) => e instanceof ValidationError && e.field === 'at',
+    );
     await assert.rejects(scheduler.schedule({ at: T0 - 1, handler: 'work' }), ValidationError);
-    await assert.rejects(scheduler.schedule({ at: T0 + 1, handler: 'missing' }), (e: unknown) => e instanceof ValidationError && e.field === 'handler');
+    await assert.rejects(
+      scheduler.schedule({ at: T0 + 1, handler: 'missing' }),
+      (e: unknown) => e instanceof ValidationError && e.field === 'handler',
+    );
     await assert.rejects(
       scheduler.scheduleMany([
         { id: 'ok-1', at: T0 + 1000, handler: 'work' },
@@ -115,7 +130,9 @@ describe('scheduler runtime: basics', () => {
   test('scheduleMany creates all at once; ids and conflicts behave', async () => {
     const { scheduler } = await harness();
     scheduler.handle('work', () => {});
-    const ids = await scheduler.scheduleMany(Array.from({ length: 500 }, (_, i) => ({ id: `bulk-${i}`, at: T0 + 1000 + i, handler: 'work' })));
+    const ids = await scheduler.scheduleMany(
+      Array.from({ length: 500 }, (_, i) => ({ id: `bulk-${i}`, at: T0 + 1000 + i, handler: 'work' })),
+    );
     assert.equal(ids.length, 500);
     assert.equal(ids[499], 'bulk-499');
     assert.equal(scheduler.stats().jobs.current, 500);
@@ -176,7 +193,10 @@ describe('scheduler runtime: basics', () => {
       throw new Error('listener bug');
     });
     await scheduler.schedule({ id: 'x', at: T0 + 100, handler: 'work' });
-    assert.deepEqual(argsOf(events, 'error').map(([e]) => e.message), ['listener bug']);
+    assert.deepEqual(
+      argsOf(events, 'error').map(([e]) => e.message),
+      ['listener bug'],
+    );
     await clock.advanceTo(T0 + 100);
     await eventually(() => argsOf(events, 'execution:completed').length === 1, 'the run');
     await scheduler.close();
@@ -209,7 +229,10 @@ describe('scheduler runtime: basics', () => {
       { id: 'c', at: T0 + 60_000, handler: 'ok' },
     ]);
     await clock.advanceTo(T0 + 10);
-    await eventually(() => events.filter((e) => e.name === 'execution:completed' || e.name === 'execution:failed').length === 2, 'both runs');
+    await eventually(
+      () => events.filter((e) => e.name === 'execution:completed' || e.name === 'execution:failed').length === 2,
+      'both runs',
+    );
     const stats = scheduler.stats();
     assert.equal(stats.nodeId, 'node-1');
     assert.equal(stats.role, 'leader');
@@ -248,7 +271,11 @@ describe('scheduler runtime: basics', () => {
       await new Promise((resolve) => setImmediate(resolve));
       kept = await scheduler.executions('often');
     }
-    assert.deepEqual(kept.map((e) => e.scheduledAt), [T0 + 8 * 60_000, T0 + 9 * 60_000], 'the newest two are kept');
+    assert.deepEqual(
+      kept.map((e) => e.scheduledAt),
+      [T0 + 8 * 60_000, T0 + 9 * 60_000],
+      'the newest two are kept',
+    );
     await scheduler.close();
   });
 

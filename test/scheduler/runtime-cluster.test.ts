@@ -29,19 +29,21 @@ class Cluster {
   readonly runs: { node: string; execution: string }[] = [];
 
   async start(): Promise<void> {
-    await Promise.all(IDS.map(async (id, i) => {
-      const scheduler = await createScheduler({
-        nodeId: id,
-        voters: IDS,
-        transport: this.net.connect(id),
-        clock: this.clock,
-        random: seeded(i + 1),
-        raft: { timing: DEFAULT_TIMING },
-      });
-      scheduler.handle('work', (ctx) => void this.runs.push({ node: id, execution: ctx.execution.id }));
-      this.nodes.set(id, scheduler);
-      this.events.set(id, record(scheduler));
-    }));
+    await Promise.all(
+      IDS.map(async (id, i) => {
+        const scheduler = await createScheduler({
+          nodeId: id,
+          voters: IDS,
+          transport: this.net.connect(id),
+          clock: this.clock,
+          random: seeded(i + 1),
+          raft: { timing: DEFAULT_TIMING },
+        });
+        scheduler.handle('work', (ctx) => void this.runs.push({ node: id, execution: ctx.execution.id }));
+        this.nodes.set(id, scheduler);
+        this.events.set(id, record(scheduler));
+      }),
+    );
     await this.until(() => this.leader() !== undefined);
   }
 
@@ -120,7 +122,10 @@ describe('scheduler runtime: a three-node cluster over MemoryNetwork', () => {
     await cluster.until(() => cluster.runs.length === 3, 3 * MINUTE);
     const ids = cluster.runs.map((r) => r.execution);
     assert.equal(new Set(ids).size, ids.length, 'no occurrence ran twice');
-    assert.deepEqual(cluster.runs.slice(1).map((r) => r.node), [second, second]);
+    assert.deepEqual(
+      cluster.runs.slice(1).map((r) => r.node),
+      [second, second],
+    );
     await cluster.closeAll();
   });
 });

@@ -65,50 +65,63 @@ describe('scheduler runtime: durability and replay', () => {
     }
   });
 
-  test('SIGKILL a process mid-flight, reopen: every acknowledged job is back and due work runs once, late', { timeout: 120_000 }, async () => {
-    const directory = await tempDir();
-    try {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../fixtures/durable-child.ts'), directory], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      let errors = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', () => output.includes('READY') && resolve());
-        child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${errors}`)));
-      });
-      child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+  test(
+    'SIGKILL a process mid-flight, reopen: every acknowledged job is back and due work runs once, late',
+    { timeout: 120_000 },
+    async () => {
+      const directory = await tempDir();
+      try {
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '../fixtures/durable-child.ts'), directory], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        let errors = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', () => output.includes('READY') && resolve());
+          child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${errors}`)));
+        });
+        child.kill('SIGKILL');
+        assert.equal(await exited, 'SIGKILL');
 
-      const reopened = await reopen(directory, T0 + 10 * MINUTE + 30_000);
-      const s = reopened.scheduler;
-      assert.deepEqual((await s.list()).map((j) => j.id).sort(), ['cron', 'done', 'later', 'stuck']);
-      assert.equal((await s.status('stuck')).status, 'in_progress', 'its attempt was running when the process died');
-      assert.equal((await s.status('done')).status, 'completed');
-      assert.deepEqual((await s.executions('done')).map((e) => e.status), ['completed']);
-      assert.deepEqual((await s.get('later'))?.payload, { x: 1 });
-      await reopened.clock.advance(0);
-      await eventually(() => reopened.started.length === 2, 'the overdue runs');
-      // The dead process's attempt is past the in-progress timeout: presumed dead, then retried.
-      await reopened.clock.advance(1000);
-      await eventually(() => reopened.started.length === 3, 'the retry of the orphaned attempt');
-      const byJob = new Map(reopened.started.map((e) => [e.jobId, e]));
-      assert.equal(byJob.get('stuck')?.attempt, 2);
-      await eventually(() => reopened.events.filter((e) => e.name === 'execution:completed').length === 3, 'completions');
-      assert.deepEqual((await s.executions('stuck')).map((e) => [e.attempt, e.status]), [[1, 'timeout'], [2, 'completed']]);
-      assert.equal(byJob.get('later')?.late, true);
-      assert.equal(byJob.get('later')?.scheduledAt, T0 + MINUTE);
-      assert.equal(byJob.get('cron')?.late, true, 'the cron catches up once (fire-once: its oldest missed occurrence)');
-      assert.equal(byJob.get('cron')?.scheduledAt, T0 + MINUTE);
-      assert.equal((await s.get('cron'))?.nextRunAt, T0 + 11 * MINUTE);
-      await s.close();
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
+        const reopened = await reopen(directory, T0 + 10 * MINUTE + 30_000);
+        const s = reopened.scheduler;
+        assert.deepEqual((await s.list()).map((j) => j.id).sort(), ['cron', 'done', 'later', 'stuck']);
+        assert.equal((await s.status('stuck')).status, 'in_progress', 'its attempt was running when the process died');
+        assert.equal((await s.status('done')).status, 'completed');
+        assert.deepEqual(
+          (await s.executions('done')).map((e) => e.status),
+          ['completed'],
+        );
+        assert.deepEqual((await s.get('later'))?.payload, { x: 1 });
+        await reopened.clock.advance(0);
+        await eventually(() => reopened.started.length === 2, 'the overdue runs');
+        // The dead process's attempt is past the in-progress timeout: presumed dead, then retried.
+        await reopened.clock.advance(1000);
+        await eventually(() => reopened.started.length === 3, 'the retry of the orphaned attempt');
+        const byJob = new Map(reopened.started.map((e) => [e.jobId, e]));
+        assert.equal(byJob.get('stuck')?.attempt, 2);
+        await eventually(() => reopened.events.filter((e) => e.name === 'execution:completed').length === 3, 'completions');
+        assert.deepEqual(
+          (await s.executions('stuck')).map((e) => [e.attempt, e.status]),
+          [
+            [1, 'timeout'],
+            [2, 'completed'],
+          ],
+        );
+        assert.equal(byJob.get('later')?.late, true);
+        assert.equal(byJob.get('later')?.scheduledAt, T0 + MINUTE);
+        assert.equal(byJob.get('cron')?.late, true, 'the cron catches up once (fire-once: its oldest missed occurrence)');
+        assert.equal(byJob.get('cron')?.scheduledAt, T0 + MINUTE);
+        assert.equal((await s.get('cron'))?.nextRunAt, T0 + 11 * MINUTE);
+        await s.close();
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('replaying the log into a fresh state machine gives an equal hash', async () => {
     const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });

@@ -2,7 +2,11 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLevel } from 'memory-level';
 import {
-  NoLeaderError as NoLeaderRaftError, NodeClosedError, NotLeaderError, ProposalDroppedError, RaftTimeoutError,
+  NoLeaderError as NoLeaderRaftError,
+  NodeClosedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  RaftTimeoutError,
 } from '../../src/raft/index.js';
 import { translateLogError } from '../../src/scheduler/command-port.js';
 import { createScheduler } from '../../src/scheduler/create.js';
@@ -42,9 +46,19 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
     await eventually(() => argsOf(events, 'execution:completed').length === 1, 'the third attempt');
 
     assert.deepEqual(keys, [`f@${at}`, `f@${at}`, `f@${at}`]);
-    assert.deepEqual(ids, [1, 2, 3].map((n) => `f@${at}#${n}`));
+    assert.deepEqual(
+      ids,
+      [1, 2, 3].map((n) => `f@${at}#${n}`),
+    );
     const history = await scheduler.executions('f');
-    assert.deepEqual(history.map((e) => [e.attempt, e.status]), [[1, 'failed'], [2, 'failed'], [3, 'completed']]);
+    assert.deepEqual(
+      history.map((e) => [e.attempt, e.status]),
+      [
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'completed'],
+      ],
+    );
     assert.equal((await scheduler.status('f')).status, 'completed');
     assert.equal((await scheduler.status('f')).attemptCount, 3);
     await scheduler.close();
@@ -92,9 +106,11 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
   test('a handler that ignores its signal holds the retry until it returns', async () => {
     const { clock, scheduler, events } = await harness();
     const releases: (() => void)[] = [];
-    scheduler.handle('stubborn', (ctx) => new Promise<void>((resolve) => releases.push(resolve)).then(() => {
-      if (ctx.execution.attempt === 1) throw new Error('late failure');
-    }));
+    scheduler.handle('stubborn', (ctx) =>
+      new Promise<void>((resolve) => releases.push(resolve)).then(() => {
+        if (ctx.execution.attempt === 1) throw new Error('late failure');
+      }),
+    );
     const at = T0 + 10;
     await scheduler.schedule({ id: 's', at, handler: 'stubborn', timeout: 1000, maxAttempts: 2, backoff: { initialMs: 100 } });
     await clock.advanceTo(at);
@@ -110,7 +126,10 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
     releases[1]!();
     await eventually(() => argsOf(events, 'execution:completed').length === 1, 'attempt 2 completes');
     const history = await scheduler.executions('s');
-    assert.deepEqual(history.map((e) => e.status), ['timeout', 'completed']);
+    assert.deepEqual(
+      history.map((e) => e.status),
+      ['timeout', 'completed'],
+    );
     await scheduler.close();
   });
 
@@ -135,7 +154,12 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
     scheduler.handle('slow', () => {
       running++;
       peak = Math.max(peak, running);
-      return new Promise<void>((resolve) => releases.push(() => { running--; resolve(); }));
+      return new Promise<void>((resolve) =>
+        releases.push(() => {
+          running--;
+          resolve();
+        }),
+      );
     });
     await scheduler.scheduleMany([1, 2, 3, 4, 5].map((i) => ({ id: `c${i}`, at: T0 + 10, handler: 'slow', timeout: '1h' })));
     await clock.advanceTo(T0 + 10);
@@ -178,13 +202,19 @@ describe('scheduler runtime: every failure of a public call is a typed scheduler
   test('a bulk call names the item of a bad spec; code, field and message keep their shape', async () => {
     const { scheduler } = await harness();
     scheduler.handle('work', () => undefined);
-    await assert.rejects(scheduler.scheduleMany([{ at: T0 + 1000, handler: 'work' }, { at: 'never', handler: 'work' }]), (e: unknown) => {
-      assert.ok(e instanceof ValidationError);
-      assert.equal(e.field, '[1].at');
-      assert.equal(e.message, `[1].at: ${e.detail}`);
-      assert.ok(e.cause instanceof ValidationError && e.cause.field === 'at' && e.cause.detail === e.detail);
-      return true;
-    });
+    await assert.rejects(
+      scheduler.scheduleMany([
+        { at: T0 + 1000, handler: 'work' },
+        { at: 'never', handler: 'work' },
+      ]),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.equal(e.field, '[1].at');
+        assert.equal(e.message, `[1].at: ${e.detail}`);
+        assert.ok(e.cause instanceof ValidationError && e.cause.field === 'at' && e.cause.detail === e.detail);
+        return true;
+      },
+    );
   });
 
   test('storage that cannot be read is a StorageError with the storage error as cause, never the level error itself', async () => {

@@ -63,8 +63,14 @@ describe('scheduler runtime: cancel, delete, pause, resume, trigger, update', ()
     const resumed = await scheduler.resume('p');
     assert.equal(resumed.paused, false);
     assert.equal(resumed.nextRunAt, T0 + 6 * MINUTE, 'occurrences during the pause are not run');
-    assert.deepEqual(argsOf(events, 'job:paused').map(([j]) => j.id), ['p']);
-    assert.deepEqual(argsOf(events, 'job:resumed').map(([j]) => j.id), ['p']);
+    assert.deepEqual(
+      argsOf(events, 'job:paused').map(([j]) => j.id),
+      ['p'],
+    );
+    assert.deepEqual(
+      argsOf(events, 'job:resumed').map(([j]) => j.id),
+      ['p'],
+    );
     await clock.advanceTo(T0 + 6 * MINUTE);
     await eventually(() => seen.length === 2, 'the next occurrence');
     assert.deepEqual(seen, [T0 + MINUTE, T0 + 6 * MINUTE]);
@@ -128,7 +134,10 @@ describe('scheduler runtime: cancel, delete, pause, resume, trigger, update', ()
     const updated = await scheduler.update('u', { at: T0 + 2 * MINUTE, payload: { v: 2 } });
     assert.equal(updated.at, T0 + 2 * MINUTE);
     assert.equal(updated.nextRunAt, T0 + 2 * MINUTE);
-    assert.deepEqual(argsOf(events, 'job:updated').map(([j]) => j.id), ['u']);
+    assert.deepEqual(
+      argsOf(events, 'job:updated').map(([j]) => j.id),
+      ['u'],
+    );
     await clock.advanceTo(T0 + 2 * MINUTE);
     await eventually(() => payloads.length === 1, 'the run at the new time');
     assert.deepEqual(payloads, [{ v: 2 }]);

@@ -19,7 +19,10 @@ async function overlapRun(overlap: OverlapPolicy) {
   await scheduler.schedule({ id: 'ov', cron: '* * * * *', handler: 'slow', overlap, timeout: '1h' });
   for (let m = 1; m <= 3; m++) {
     await clock.advanceTo(T0 + m * MINUTE);
-    await eventually(() => argsOf(events, 'execution:started').length + argsOf(events, 'occurrence:skipped').length >= m || overlap === 'queue-one', `minute ${m}`);
+    await eventually(
+      () => argsOf(events, 'execution:started').length + argsOf(events, 'occurrence:skipped').length >= m || overlap === 'queue-one',
+      `minute ${m}`,
+    );
   }
   return { clock, scheduler, events, started, releases };
 }
@@ -28,10 +31,13 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
   test('overlap skip: occurrences due while one runs are skipped and recorded', async () => {
     const { scheduler, events, started, releases } = await overlapRun('skip');
     assert.deepEqual(started, [T0 + MINUTE]);
-    assert.deepEqual(argsOf(events, 'occurrence:skipped').map(([o]) => [o.scheduledAt, o.reason]), [
-      [T0 + 2 * MINUTE, 'overlap'],
-      [T0 + 3 * MINUTE, 'overlap'],
-    ]);
+    assert.deepEqual(
+      argsOf(events, 'occurrence:skipped').map(([o]) => [o.scheduledAt, o.reason]),
+      [
+        [T0 + 2 * MINUTE, 'overlap'],
+        [T0 + 3 * MINUTE, 'overlap'],
+      ],
+    );
     assert.equal((await scheduler.skipped('ov')).length, 2);
     assert.equal((await scheduler.get('ov'))?.skippedCount, 2);
     releases.forEach((r) => r());
@@ -41,7 +47,10 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
   test('overlap allow: occurrences run side by side', async () => {
     const { scheduler, started, releases } = await overlapRun('allow');
     await eventually(() => started.length === 3, 'three runs');
-    assert.deepEqual(started, [1, 2, 3].map((m) => T0 + m * MINUTE));
+    assert.deepEqual(
+      started,
+      [1, 2, 3].map((m) => T0 + m * MINUTE),
+    );
     releases.forEach((r) => r());
     await scheduler.close();
   });
@@ -85,7 +94,10 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
     assert.equal(started[0]?.late, true);
     const job = await scheduler.get('cu');
     assert.equal(job?.missedCount, 9);
-    assert.equal(argsOf(events, 'occurrence:missed').reduce((n, [o]) => n + o.count, 0), 9);
+    assert.equal(
+      argsOf(events, 'occurrence:missed').reduce((n, [o]) => n + o.count, 0),
+      9,
+    );
     await clock.advanceTo(T0 + 11 * MINUTE);
     await eventually(() => started.length === 2, 'the next regular occurrence');
     assert.deepEqual(started[1], { at: T0 + 11 * MINUTE, late: false });
@@ -98,9 +110,15 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
     await eventually(() => started.length >= 5, 'the catch-up runs');
     await turns();
     const ats = started.map((s) => s.at);
-    assert.ok(ats.every((at) => at >= T0 + 5 * MINUTE + 30_000 && at <= T0 + 10 * MINUTE), `within the window: ${ats.map((a) => (a - T0) / MINUTE)}`);
+    assert.ok(
+      ats.every((at) => at >= T0 + 5 * MINUTE + 30_000 && at <= T0 + 10 * MINUTE),
+      `within the window: ${ats.map((a) => (a - T0) / MINUTE)}`,
+    );
     assert.equal(ats.at(-1), T0 + 10 * MINUTE);
-    assert.deepEqual(ats, [...ats].sort((a, b) => a - b));
+    assert.deepEqual(
+      ats,
+      [...ats].sort((a, b) => a - b),
+    );
     assert.ok(started.every((s) => s.late));
     await scheduler.close();
     await db.close();

@@ -62,10 +62,13 @@ describe('scheduler runtime: webhooks against a local server', () => {
     await clock.advanceTo(T0 + 1000 + 90);
     await eventually(() => argsOf(events, 'execution:failed').length === 2, 'attempt 2');
     const history = await scheduler.executions('wh-500');
-    assert.deepEqual(history.map((e) => [e.status, e.errorType, e.httpStatus]), [
-      ['failed', 'http_error', 500],
-      ['failed', 'http_error', 500],
-    ]);
+    assert.deepEqual(
+      history.map((e) => [e.status, e.errorType, e.httpStatus]),
+      [
+        ['failed', 'http_error', 500],
+        ['failed', 'http_error', 500],
+      ],
+    );
     assert.equal((await scheduler.status('wh-500')).status, 'failed');
     await scheduler.close();
   });
@@ -100,7 +103,10 @@ describe('scheduler runtime: webhooks against a local server', () => {
 
   test('private targets are refused when allowPrivate is false', async () => {
     const { scheduler } = await harness({ webhook: { allowPrivate: false } });
-    await assert.rejects(scheduler.schedule({ at: T0 + 1000, webhook: `${base}/ok` }), (e: unknown) => (e as { field?: string }).field === 'webhook');
+    await assert.rejects(
+      scheduler.schedule({ at: T0 + 1000, webhook: `${base}/ok` }),
+      (e: unknown) => (e as { field?: string }).field === 'webhook',
+    );
     await scheduler.close();
   });
 });

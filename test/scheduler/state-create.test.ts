@@ -59,7 +59,12 @@ describe('createJobs', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', T0 + MIN, { payload: { x: 1, y: [1, 2, { z: true }] } }));
     const again = ok<CreateJobsResult>(
-      state.apply({ type: 'createJobs', now: T0 + SEC, jobs: [once('a', T0 + MIN, { payload: { y: [1, 2, { z: true }], x: 1 } })], limits: LIMITS }),
+      state.apply({
+        type: 'createJobs',
+        now: T0 + SEC,
+        jobs: [once('a', T0 + MIN, { payload: { y: [1, 2, { z: true }], x: 1 } })],
+        limits: LIMITS,
+      }),
     );
     assert.deepEqual(again.created, [false]);
     assert.equal(again.jobs[0]?.createdAt, T0);
@@ -70,21 +75,32 @@ describe('createJobs', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', T0 + MIN));
     const before = state.hash();
-    const info = rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('b', T0 + MIN), once('a', T0 + 2 * MIN)], limits: LIMITS }), 'JOB_CONFLICT');
+    const info = rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('b', T0 + MIN), once('a', T0 + 2 * MIN)], limits: LIMITS }),
+      'JOB_CONFLICT',
+    );
     assert.equal((info as { jobId: string }).jobId, 'a');
     assert.equal(state.getJob('b'), undefined);
     assert.equal(state.hash(), before);
     // The payload counts too.
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN, { payload: { x: 1 } })], limits: LIMITS }), 'JOB_CONFLICT');
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN, { payload: { x: 1 } })], limits: LIMITS }),
+      'JOB_CONFLICT',
+    );
   });
 
   test('the same id twice in one command: identical is one job, different is a conflict', () => {
     const state = new SchedulerState();
-    const twice = ok<CreateJobsResult>(state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN), once('a', T0 + MIN)], limits: LIMITS }));
+    const twice = ok<CreateJobsResult>(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN), once('a', T0 + MIN)], limits: LIMITS }),
+    );
     assert.deepEqual(twice.created, [true, false]);
     assert.equal(state.counts().jobs, 1);
     const before = state.hash();
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('x', T0 + MIN), once('x', T0 + 2 * MIN)], limits: LIMITS }), 'JOB_CONFLICT');
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('x', T0 + MIN), once('x', T0 + 2 * MIN)], limits: LIMITS }),
+      'JOB_CONFLICT',
+    );
     assert.equal(state.getJob('x'), undefined);
     assert.equal(state.hash(), before);
   });
@@ -95,8 +111,18 @@ describe('createJobs', () => {
     ok(state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN), once('b', T0 + MIN)], limits }));
     effects.length = 0;
     const before = state.hash();
-    const info = rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('c', T0 + MIN), once('d', T0 + MIN)], limits }), 'CAPACITY');
-    assert.deepEqual(info, { code: 'CAPACITY', message: 'maximum jobs reached: current=2, limit=3', type: 'job_count', current: 2, limit: 3, requested: 2 });
+    const info = rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('c', T0 + MIN), once('d', T0 + MIN)], limits }),
+      'CAPACITY',
+    );
+    assert.deepEqual(info, {
+      code: 'CAPACITY',
+      message: 'maximum jobs reached: current=2, limit=3',
+      type: 'job_count',
+      current: 2,
+      limit: 3,
+      requested: 2,
+    });
     assert.equal(state.getJob('c'), undefined);
     assert.equal(state.hash(), before);
     assert.deepEqual(effects, []);
@@ -140,12 +166,24 @@ describe('createJobs', () => {
     const state = new SchedulerState();
     const before = state.hash();
     rejected(state.apply({ type: 'createJobs', now: T0, jobs: [cron('bad', 'not a cron')], limits: LIMITS }), 'INVALID_DEFINITION');
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('ok', T0), once('bad', Number.NaN)], limits: LIMITS }), 'INVALID_DEFINITION');
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('bad', T0, { maxAttempts: 0 })], limits: LIMITS }), 'INVALID_DEFINITION');
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [cron('bad', '* * * * *', { timezone: 'Mars/Olympus' })], limits: LIMITS }), 'INVALID_DEFINITION');
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('ok', T0), once('bad', Number.NaN)], limits: LIMITS }),
+      'INVALID_DEFINITION',
+    );
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('bad', T0, { maxAttempts: 0 })], limits: LIMITS }),
+      'INVALID_DEFINITION',
+    );
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [cron('bad', '* * * * *', { timezone: 'Mars/Olympus' })], limits: LIMITS }),
+      'INVALID_DEFINITION',
+    );
     let deep: unknown = 1;
     for (let i = 0; i < 10_000; i++) deep = [deep];
-    rejected(state.apply({ type: 'createJobs', now: T0, jobs: [once('deep', T0, { payload: deep as never })], limits: LIMITS }), 'INVALID_DEFINITION');
+    rejected(
+      state.apply({ type: 'createJobs', now: T0, jobs: [once('deep', T0, { payload: deep as never })], limits: LIMITS }),
+      'INVALID_DEFINITION',
+    );
     assert.equal(state.hash(), before);
     assert.equal(state.counts().jobs, 0);
   });
@@ -176,7 +214,13 @@ describe('createJobs', () => {
 
   test('getDefinition returns what was stored', () => {
     const state = new SchedulerState();
-    const def = cron('c', '*/5 * * * *', { startAt: T0, endAt: T0 + HOUR, payload: { a: 1 }, webhook: 'https://example.com/hook', overlap: 'queue-one' });
+    const def = cron('c', '*/5 * * * *', {
+      startAt: T0,
+      endAt: T0 + HOUR,
+      payload: { a: 1 },
+      webhook: 'https://example.com/hook',
+      overlap: 'queue-one',
+    });
     create(state, T0, def);
     assert.deepEqual(state.getDefinition('c'), def);
   });
@@ -207,13 +251,22 @@ describe('listJobs', () => {
       pages++;
     } while (cursor !== undefined);
     assert.equal(pages, 3);
-    assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `j${i}`));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 25 }, (_, i) => `j${i}`),
+    );
 
     const cancelled = state.listJobs({ status: 'cancelled', limit: 4 });
     assert.equal(cancelled.total, 9);
-    assert.deepEqual(cancelled.jobs.map((j) => j.id), ['j0', 'j3', 'j6', 'j9']);
+    assert.deepEqual(
+      cancelled.jobs.map((j) => j.id),
+      ['j0', 'j3', 'j6', 'j9'],
+    );
     const rest = state.listJobs({ status: 'cancelled', limit: 100, cursor: cancelled.nextCursor as string });
-    assert.deepEqual(rest.jobs.map((j) => j.id), ['j12', 'j15', 'j18', 'j21', 'j24']);
+    assert.deepEqual(
+      rest.jobs.map((j) => j.id),
+      ['j12', 'j15', 'j18', 'j21', 'j24'],
+    );
     assert.equal(rest.nextCursor, undefined);
   });
 
@@ -223,7 +276,10 @@ describe('listJobs', () => {
     const first = state.listJobs({ limit: 2 });
     ok(state.apply({ type: 'deleteJob', now: T0, jobId: 'j2' }));
     const second = state.listJobs({ limit: 2, cursor: first.nextCursor as string });
-    assert.deepEqual(second.jobs.map((j) => j.id), ['j3']);
+    assert.deepEqual(
+      second.jobs.map((j) => j.id),
+      ['j3'],
+    );
     assert.equal(second.nextCursor, undefined);
     assert.equal(state.listJobs({ limit: 3 }).nextCursor, undefined);
     assert.throws(() => state.listJobs({ limit: 2, cursor: '../etc' }), { code: 'INVALID_FIELD' });
@@ -236,7 +292,10 @@ describe('listJobs', () => {
     const page = state.listJobs({ limit: 1000 });
     for (let i = 0; i < 4990; i++) ok(state.apply({ type: 'deleteJob', now: T0, jobId: `j${i}` }));
     const after = state.listJobs({ limit: 1000, cursor: page.nextCursor as string });
-    assert.deepEqual(after.jobs.map((j) => j.id), Array.from({ length: 10 }, (_, i) => `j${4990 + i}`));
+    assert.deepEqual(
+      after.jobs.map((j) => j.id),
+      Array.from({ length: 10 }, (_, i) => `j${4990 + i}`),
+    );
     assert.equal(after.total, 10);
   });
 });

@@ -147,7 +147,10 @@ describe('catch-up policies', () => {
     assert.equal(job?.skippedCount, 0);
     assert.equal(job?.nextRunAt, T0 + 11 * MIN);
     const skipped = state.getSkipped('c') ?? [];
-    assert.deepEqual(skipped.map((s) => s.scheduledAt), Array.from({ length: 9 }, (_, i) => T0 + (i + 2) * MIN));
+    assert.deepEqual(
+      skipped.map((s) => s.scheduledAt),
+      Array.from({ length: 9 }, (_, i) => T0 + (i + 2) * MIN),
+    );
     assert.ok(skipped.every((s) => s.reason === 'missed' && s.recordedAt === DOWN_UNTIL));
     assert.equal(effects.filter((e) => e.type === 'occurrenceMissed').length, 9);
   });

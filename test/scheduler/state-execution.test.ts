@@ -123,7 +123,9 @@ describe('finishExecution', () => {
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT));
     effects.length = 0;
-    const result = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 200, 'completed', { httpStatus: 200, responseTimeMs: 150 })));
+    const result = ok<FinishExecutionResult>(
+      state.apply(finish(`a@${AT}#1`, AT + 200, 'completed', { httpStatus: 200, responseTimeMs: 150 })),
+    );
     assert.equal(result.final, true);
     assert.equal(result.retryAt, undefined);
     assert.deepEqual(result.execution, {
@@ -157,7 +159,9 @@ describe('finishExecution', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', AT, { maxAttempts: 3, backoff: { initialMs: 1000, factor: 3, maxMs: 100_000, jitter: 0.5 } }));
     started(state, start('a', AT, AT));
-    const first = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 100, 'failed', { error: 'boom', errorType: 'handler_error', random: 0.5 })));
+    const first = ok<FinishExecutionResult>(
+      state.apply(finish(`a@${AT}#1`, AT + 100, 'failed', { error: 'boom', errorType: 'handler_error', random: 0.5 })),
+    );
     // 1000 × (1 − 0.5 × 0.5) = 750
     assert.equal(first.retryAt, AT + 100 + 750);
     assert.equal(first.final, false);
@@ -180,7 +184,9 @@ describe('finishExecution', () => {
     // 1000 × 3 = 3000, no jitter with a draw of 0
     assert.equal(second.retryAt, AT + 4000);
     started(state, start('a', AT, AT + 4000, { attempt: 3 }));
-    const third = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#3`, AT + 5000, 'failed', { error: 'still', errorType: 'http_error', httpStatus: 503 })));
+    const third = ok<FinishExecutionResult>(
+      state.apply(finish(`a@${AT}#3`, AT + 5000, 'failed', { error: 'still', errorType: 'http_error', httpStatus: 503 })),
+    );
     assert.equal(third.final, true);
     assert.equal(third.retryAt, undefined);
     job = state.getJob('a');
@@ -188,11 +194,14 @@ describe('finishExecution', () => {
     assert.equal(job?.attemptCount, 3);
     assert.equal(job?.nextRunAt, undefined);
     const executions = state.getExecutions('a') ?? [];
-    assert.deepEqual(executions.map((e) => [e.attempt, e.status, e.idempotencyKey]), [
-      [1, 'failed', `a@${AT}`],
-      [2, 'failed', `a@${AT}`],
-      [3, 'failed', `a@${AT}`],
-    ]);
+    assert.deepEqual(
+      executions.map((e) => [e.attempt, e.status, e.idempotencyKey]),
+      [
+        [1, 'failed', `a@${AT}`],
+        [2, 'failed', `a@${AT}`],
+        [3, 'failed', `a@${AT}`],
+      ],
+    );
     assert.equal(executions[2]?.httpStatus, 503);
     assert.equal(executions[2]?.errorType, 'http_error');
   });
@@ -215,7 +224,9 @@ describe('finishExecution', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', AT, { maxAttempts: 1 }));
     started(state, start('a', AT, AT));
-    const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { errorType: 'timeout', error: 'took too long' })));
+    const r = ok<FinishExecutionResult>(
+      state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { errorType: 'timeout', error: 'took too long' })),
+    );
     assert.equal(r.final, true);
     assert.equal(state.getJob('a')?.status, 'timeout');
   });
@@ -249,7 +260,9 @@ describe('timed-out attempts that may still run', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
-    const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false, errorType: 'timeout' })));
+    const r = ok<FinishExecutionResult>(
+      state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false, errorType: 'timeout' })),
+    );
     assert.equal(r.retryAt, AT + 5 * MIN + 1000);
     return state;
   }
@@ -262,7 +275,10 @@ describe('timed-out attempts that may still run', () => {
     // Wake: the release deadline (timeout + in-progress timeout), not the retry time.
     assert.equal(state.wakeTime('a'), AT + 6 * MIN);
     assert.deepEqual(state.decide('a', retryAt, ctx()), []);
-    assert.equal(rejected(state.apply(start('a', AT, retryAt, { attempt: 2 })), 'STALE').message, 'the retry waits until the timed-out attempt settles');
+    assert.equal(
+      rejected(state.apply(start('a', AT, retryAt, { attempt: 2 })), 'STALE').message,
+      'the retry waits until the timed-out attempt settles',
+    );
     // A settle releases it at once.
     const { state: s2 } = { state: timedOutUnsettled() };
     ok(s2.apply({ type: 'settleExecution', now: retryAt + 1, executionId: `a@${AT}#1` }));
@@ -280,12 +296,15 @@ describe('timed-out attempts that may still run', () => {
     effects.length = 0;
     rejected(s2.apply(finish(`a@${AT}#1`, AT + 7 * MIN, 'completed')), 'STALE');
     assert.equal(s2.getExecution(`a@${AT}#1`)?.status, 'timeout');
-    assert.deepEqual(effects.map((e) => e.type), ['executionSettled', 'wake']);
+    assert.deepEqual(
+      effects.map((e) => e.type),
+      ['executionSettled', 'wake'],
+    );
     assert.equal(s2.wakeTime('a'), AT + 5 * MIN + 1000);
     assert.notEqual(state.hash(), s2.hash());
   });
 
-  test('decide releases another node\'s attempt after the in-progress timeout, then starts the retry', () => {
+  test("decide releases another node's attempt after the in-progress timeout, then starts the retry", () => {
     const state = timedOutUnsettled();
     assert.deepEqual(state.decide('a', AT + 6 * MIN - 1, ctx()), []);
     const commands = state.decide('a', AT + 6 * MIN, ctx());
@@ -297,7 +316,7 @@ describe('timed-out attempts that may still run', () => {
     assert.equal(state.getJob('a')?.attemptCount, 2);
   });
 
-  test('this node\'s own attempt is released only when it no longer runs it (a restart)', () => {
+  test("this node's own attempt is released only when it no longer runs it (a restart)", () => {
     const state = new SchedulerState();
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT, { inProgressTimeoutMs: MIN }));

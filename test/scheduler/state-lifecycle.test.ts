@@ -1,7 +1,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../src/scheduler/state/index.js';
-import { HOUR, MIN, SEC, T0, assertConsistent, create, cron, ctx, finish, ok, once, recording, rejected, start, tick } from './state.fixtures.js';
+import {
+  HOUR,
+  MIN,
+  SEC,
+  T0,
+  assertConsistent,
+  create,
+  cron,
+  ctx,
+  finish,
+  ok,
+  once,
+  recording,
+  rejected,
+  start,
+  tick,
+} from './state.fixtures.js';
 
 const AT = T0 + MIN;
 
@@ -62,8 +78,14 @@ describe('cancelJob', () => {
     ok(state.apply(finish(`done@${AT}#1`, AT + 1, 'completed')));
     ok(state.apply(finish(`bad@${AT}#1`, AT + 1, 'failed')));
     ok(state.apply(finish(`c@${AT}#1`, AT + 1, 'failed')));
-    assert.equal(rejected(state.apply({ type: 'cancelJob', now: AT + 2, jobId: 'done' }), 'INVALID_STATE').message, 'Cannot cancel completed job');
-    assert.equal(rejected(state.apply({ type: 'cancelJob', now: AT + 2, jobId: 'bad' }), 'INVALID_STATE').message, 'Cannot cancel failed job');
+    assert.equal(
+      rejected(state.apply({ type: 'cancelJob', now: AT + 2, jobId: 'done' }), 'INVALID_STATE').message,
+      'Cannot cancel completed job',
+    );
+    assert.equal(
+      rejected(state.apply({ type: 'cancelJob', now: AT + 2, jobId: 'bad' }), 'INVALID_STATE').message,
+      'Cannot cancel failed job',
+    );
     ok(state.apply({ type: 'cancelJob', now: AT + 2, jobId: 'c' }));
     assert.equal(rejected(state.apply({ type: 'cancelJob', now: AT + 3, jobId: 'c' }), 'INVALID_STATE').message, 'Job already cancelled');
     rejected(state.apply({ type: 'cancelJob', now: AT + 3, jobId: 'zzz' }), 'JOB_NOT_FOUND');
@@ -76,7 +98,10 @@ describe('cancelJob', () => {
     create(state, T0 + 1, cron('c', '* * * * *'));
     ok(state.apply({ type: 'cancelJob', now: T0 + 2, jobId: 'c' }));
     assert.deepEqual(tick(state, T0 + 10 * MIN), []);
-    assert.equal(rejected(state.apply({ type: 'updateJob', now: T0 + 3, jobId: 'c', definition: cron('c', '*/2 * * * *') }), 'INVALID_STATE').message, 'Cannot update cancelled job');
+    assert.equal(
+      rejected(state.apply({ type: 'updateJob', now: T0 + 3, jobId: 'c', definition: cron('c', '*/2 * * * *') }), 'INVALID_STATE').message,
+      'Cannot update cancelled job',
+    );
     rejected(state.apply({ type: 'pauseJob', now: T0 + 3, jobId: 'c' }), 'INVALID_STATE');
     rejected(state.apply({ type: 'resumeJob', now: T0 + 3, jobId: 'c' }), 'INVALID_STATE');
   });
@@ -120,7 +145,10 @@ describe('deleteJob', () => {
     ok(state.apply({ type: 'deleteJob', now: T0, jobId: 'a' }));
     create(state, T0 + 1, once('a', AT + MIN));
     assert.equal(state.getJob('a')?.nextRunAt, AT + MIN);
-    assert.deepEqual(state.listJobs({ limit: 10 }).jobs.map((j) => j.id), ['a']);
+    assert.deepEqual(
+      state.listJobs({ limit: 10 }).jobs.map((j) => j.id),
+      ['a'],
+    );
   });
 });
 
@@ -209,7 +237,9 @@ describe('updateJob', () => {
     ok(state.apply({ type: 'updateJob', now: AT + 2, jobId: 'a', definition: once('a', AT, { payload: { x: 1 } }) }));
     assert.equal(state.getJob('a')?.status, 'completed');
     assert.equal(state.getJob('a')?.nextRunAt, undefined);
-    const r = ok<JobChangeResult<'updateJob'>>(state.apply({ type: 'updateJob', now: AT + 3, jobId: 'a', definition: once('a', AT + HOUR) }));
+    const r = ok<JobChangeResult<'updateJob'>>(
+      state.apply({ type: 'updateJob', now: AT + 3, jobId: 'a', definition: once('a', AT + HOUR) }),
+    );
     assert.equal(r.job.status, 'pending');
     assert.equal(r.job.nextRunAt, AT + HOUR);
     assert.equal(r.job.attemptCount, 0);
@@ -266,8 +296,14 @@ describe('pruneHistory', () => {
     const r = ok<PruneHistoryResult>(state.apply({ type: 'pruneHistory', now: T0 + HOUR, before: T0 + 5 * MIN, maxPerJob: 100 }));
     // c: 1 and 2 finished before 5min and go; 3 still runs. Of the overlap skips (4, 5, 6), the one
     // recorded at 4min goes. done's attempt finished at 1min and goes.
-    assert.deepEqual(state.getExecutions('c')?.map((e) => e.scheduledAt), [T0 + 3 * MIN]);
-    assert.deepEqual(state.getSkipped('c')?.map((s) => s.scheduledAt), [T0 + 5 * MIN, T0 + 6 * MIN]);
+    assert.deepEqual(
+      state.getExecutions('c')?.map((e) => e.scheduledAt),
+      [T0 + 3 * MIN],
+    );
+    assert.deepEqual(
+      state.getSkipped('c')?.map((s) => s.scheduledAt),
+      [T0 + 5 * MIN, T0 + 6 * MIN],
+    );
     assert.deepEqual(r, { ok: true, type: 'pruneHistory', executions: 3, skipped: 1, jobs: 1 });
     // `done` finished and its last change is older than `before`: gone. `later` still has work: kept.
     assert.equal(state.getJob('done'), undefined);
@@ -281,11 +317,17 @@ describe('pruneHistory', () => {
   test('keeps at most maxPerJob finished executions per job, newest', () => {
     const state = withHistory();
     ok(state.apply({ type: 'pruneHistory', now: T0 + HOUR, before: T0, maxPerJob: 1 }));
-    assert.deepEqual(state.getExecutions('c')?.map((e) => [e.scheduledAt, e.status]), [
-      [T0 + 2 * MIN, 'completed'],
-      [T0 + 3 * MIN, 'in_progress'],
-    ]);
-    assert.deepEqual(state.getSkipped('c')?.map((s) => s.scheduledAt), [T0 + 6 * MIN]);
+    assert.deepEqual(
+      state.getExecutions('c')?.map((e) => [e.scheduledAt, e.status]),
+      [
+        [T0 + 2 * MIN, 'completed'],
+        [T0 + 3 * MIN, 'in_progress'],
+      ],
+    );
+    assert.deepEqual(
+      state.getSkipped('c')?.map((s) => s.scheduledAt),
+      [T0 + 6 * MIN],
+    );
     assert.equal(state.getJob('done')?.status, 'completed');
     assertConsistent(state);
   });
@@ -296,7 +338,10 @@ describe('pruneHistory', () => {
     ok(state.apply({ type: 'cancelJob', now: T0 + 10, jobId: 'cancelled' }));
     const r = ok<PruneHistoryResult>(state.apply({ type: 'pruneHistory', now: T0 + HOUR, before: T0 + 20, maxPerJob: 10 }));
     assert.equal(r.jobs, 2);
-    assert.deepEqual(state.listJobs({ limit: 10 }).jobs.map((j) => j.id), ['alive']);
+    assert.deepEqual(
+      state.listJobs({ limit: 10 }).jobs.map((j) => j.id),
+      ['alive'],
+    );
     assert.equal(state.counts().byStatus.cancelled, 0);
   });
 

@@ -46,8 +46,21 @@ describe('deterministic replay', () => {
       assert.deepEqual(internal, []);
       assertConsistent(a.state);
       // The log really exercised the machine (so equal hashes mean something).
-      const kinds = new Set(flat.map((r) => (r.ok ? (r.type === 'startExecution' ? `start:${r.outcome}` : r.type) : `rejected:${r.rejected.code}`)));
-      for (const kind of ['createJobs', 'start:started', 'start:skipped', 'finishExecution', 'cancelJob', 'deleteJob', 'updateJob', 'pruneHistory', 'rejected:STALE', 'rejected:DUPLICATE_EXECUTION']) {
+      const kinds = new Set(
+        flat.map((r) => (r.ok ? (r.type === 'startExecution' ? `start:${r.outcome}` : r.type) : `rejected:${r.rejected.code}`)),
+      );
+      for (const kind of [
+        'createJobs',
+        'start:started',
+        'start:skipped',
+        'finishExecution',
+        'cancelJob',
+        'deleteJob',
+        'updateJob',
+        'pruneHistory',
+        'rejected:STALE',
+        'rejected:DUPLICATE_EXECUTION',
+      ]) {
         assert.ok(kinds.has(kind), `${kind} in ${[...kinds].join(' ')}`);
       }
     });
@@ -64,7 +77,7 @@ describe('deterministic replay', () => {
     }
   });
 
-  test('wake effects always tell the runtime every job\'s current wake time', () => {
+  test("wake effects always tell the runtime every job's current wake time", () => {
     const { log } = randomLog(13, 1000);
     const announced = new Map<string, number | undefined>();
     const state = new SchedulerState((effect) => {

@@ -216,7 +216,9 @@ export function randomLog(seed: number, length: number): { log: Command[]; hash:
         now,
         executionId: e.id,
         status,
-        ...(status === 'completed' ? {} : { error: `boom ${Math.floor(rnd() * 10)}`, errorType: status === 'timeout' ? 'timeout' : 'handler_error' }),
+        ...(status === 'completed'
+          ? {}
+          : { error: `boom ${Math.floor(rnd() * 10)}`, errorType: status === 'timeout' ? 'timeout' : 'handler_error' }),
         ...(rnd() < 0.3 ? { httpStatus: 500, responseTimeMs: Math.floor(rnd() * 100) } : {}),
         settled: status !== 'timeout' || rnd() < 0.5,
         random: rnd(),
@@ -226,7 +228,11 @@ export function randomLog(seed: number, length: number): { log: Command[]; hash:
       const executions = state.getExecutions(jobId) ?? [];
       if (executions.length === 0) continue;
       const e = pick(executions);
-      push(rnd() < 0.5 ? { type: 'settleExecution', now, executionId: e.id } : { type: 'finishExecution', now, executionId: e.id, status: 'completed', settled: true, random: rnd() });
+      push(
+        rnd() < 0.5
+          ? { type: 'settleExecution', now, executionId: e.id }
+          : { type: 'finishExecution', now, executionId: e.id, status: 'completed', settled: true, random: rnd() },
+      );
     } else if (roll < 0.79) {
       push(start(jobId, now, now, { manual: true, nodeId: pick(['n1', 'n2']) }));
     } else if (roll < 0.82) {
@@ -243,7 +249,12 @@ export function randomLog(seed: number, length: number): { log: Command[]; hash:
     } else if (roll < 0.96) {
       const current = state.getDefinition(jobId);
       const next = def(jobId);
-      push({ type: 'updateJob', now, jobId, definition: current !== undefined && rnd() < 0.5 ? { ...current, payload: { v: step } } : next });
+      push({
+        type: 'updateJob',
+        now,
+        jobId,
+        definition: current !== undefined && rnd() < 0.5 ? { ...current, payload: { v: step } } : next,
+      });
     } else {
       push({ type: 'pruneHistory', now, before: now - pick([MIN, 10 * MIN, HOUR]), maxPerJob: pick([1, 3, 50]) });
     }

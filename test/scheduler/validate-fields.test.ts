@@ -2,7 +2,15 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError, type ValidationCode } from '../../src/scheduler/errors.js';
 import {
-  booleanField, durationField, integerField, jobIdField, numberField, oneOfField, plainObjectField, sizeField, wholeDurationField,
+  booleanField,
+  durationField,
+  integerField,
+  jobIdField,
+  numberField,
+  oneOfField,
+  plainObjectField,
+  sizeField,
+  wholeDurationField,
 } from '../../src/scheduler/fields.js';
 import { backoffField, timeoutField } from '../../src/scheduler/job-fields.js';
 import { DEFAULT_BACKOFF } from '../../src/scheduler/limits.js';

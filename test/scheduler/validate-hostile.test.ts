@@ -32,7 +32,22 @@ function hasNoUndefined(value: unknown): boolean {
 
 describe('hostile specs', () => {
   test('a spec that is not an object', () => {
-    for (const spec of [null, undefined, 0, 42, Number.NaN, '', '{"at":1}', true, [], [{ at: LATER }], new Date(), () => ({ at: LATER }), Symbol('x'), 1n]) {
+    for (const spec of [
+      null,
+      undefined,
+      0,
+      42,
+      Number.NaN,
+      '',
+      '{"at":1}',
+      true,
+      [],
+      [{ at: LATER }],
+      new Date(),
+      () => ({ at: LATER }),
+      Symbol('x'),
+      1n,
+    ]) {
       assert.equal(refused(spec).field, 'spec');
     }
   });
@@ -101,18 +116,59 @@ describe('hostile specs', () => {
 
   test('a shared (non-cyclic) reference is fine', () => {
     const shared = { v: 1 };
-    assert.deepEqual(normalizeJobSpec({ at: LATER, handler: 'h', payload: { a: shared, b: shared } }, ctx).payload, { a: { v: 1 }, b: { v: 1 } });
+    assert.deepEqual(normalizeJobSpec({ at: LATER, handler: 'h', payload: { a: shared, b: shared } }, ctx).payload, {
+      a: { v: 1 },
+      b: { v: 1 },
+    });
   });
 
   test('throwing getters and proxies surface as ValidationError', () => {
-    const getter = { at: LATER, get handler(): string { throw new Error('boom'); } };
+    const getter = {
+      at: LATER,
+      get handler(): string {
+        throw new Error('boom');
+      },
+    };
     assert.match(refused(getter).message, /boom/);
-    const payloadGetter = { at: LATER, handler: 'h', payload: { get x(): number { throw new TypeError('nope'); } } };
+    const payloadGetter = {
+      at: LATER,
+      handler: 'h',
+      payload: {
+        get x(): number {
+          throw new TypeError('nope');
+        },
+      },
+    };
     refused(payloadGetter);
-    const proxy = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     refused(proxy);
-    refused(new Proxy({ at: LATER, handler: 'h' }, { getPrototypeOf: () => { throw new Error('trap'); } }));
-    refused(new Proxy({ at: LATER, handler: 'h' }, { get: () => { throw new Error('trap'); } }));
+    refused(
+      new Proxy(
+        { at: LATER, handler: 'h' },
+        {
+          getPrototypeOf: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    );
+    refused(
+      new Proxy(
+        { at: LATER, handler: 'h' },
+        {
+          get: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    );
   });
 
   test('huge strings are refused quickly, without echoing them whole', () => {
@@ -155,8 +211,46 @@ describe('hostile specs', () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed / 2_147_483_648;
     };
-    const atoms: unknown[] = [null, undefined, 0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '', 'x', '0 9 * * *', LATER, 'UTC', 'https://example.com', true, [], {}, [1, 'a'], { a: { b: null } }, new Date(0), 10n];
-    const keys = ['id', 'at', 'cron', 'timezone', 'startAt', 'endAt', 'handler', 'webhook', 'payload', 'maxAttempts', 'backoff', 'timeout', 'overlap', 'catchUp', 'catchUpWindow', 'zzz'];
+    const atoms: unknown[] = [
+      null,
+      undefined,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '',
+      'x',
+      '0 9 * * *',
+      LATER,
+      'UTC',
+      'https://example.com',
+      true,
+      [],
+      {},
+      [1, 'a'],
+      { a: { b: null } },
+      new Date(0),
+      10n,
+    ];
+    const keys = [
+      'id',
+      'at',
+      'cron',
+      'timezone',
+      'startAt',
+      'endAt',
+      'handler',
+      'webhook',
+      'payload',
+      'maxAttempts',
+      'backoff',
+      'timeout',
+      'overlap',
+      'catchUp',
+      'catchUpWindow',
+      'zzz',
+    ];
     let accepted = 0;
     for (let i = 0; i < 3000; i++) {
       const spec: Record<string, unknown> = {};

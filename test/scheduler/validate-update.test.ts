@@ -15,7 +15,15 @@ const once: JobDefinition = normalizeJobSpec(
   createCtx,
 );
 const cron: JobDefinition = normalizeJobSpec(
-  { id: 'cron-1', cron: '0 9 * * *', timezone: 'Europe/Madrid', endAt: '2027-06-10T00:00:00Z', webhook: 'https://example.com/a', overlap: 'queue-one', catchUp: 'skip' },
+  {
+    id: 'cron-1',
+    cron: '0 9 * * *',
+    timezone: 'Europe/Madrid',
+    endAt: '2027-06-10T00:00:00Z',
+    webhook: 'https://example.com/a',
+    overlap: 'queue-one',
+    catchUp: 'skip',
+  },
   createCtx,
 );
 
@@ -107,7 +115,16 @@ describe('mergeJobUpdate', () => {
     fails(once, JSON.parse('{"backoff":{"__proto__":{"factor":0}}}'), 'INVALID_FIELD', 'backoff.__proto__');
     fails(once, { maxAttempts: Number.NaN }, 'INVALID_FIELD', 'maxAttempts');
     assert.throws(
-      () => mergeJobUpdate(once, { get payload(): never { throw new Error('boom'); } }, ctx),
+      () =>
+        mergeJobUpdate(
+          once,
+          {
+            get payload(): never {
+              throw new Error('boom');
+            },
+          },
+          ctx,
+        ),
       (err: unknown) => err instanceof ValidationError,
     );
     assert.equal(({} as Record<string, unknown>)['handler'], undefined);

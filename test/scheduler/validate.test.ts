@@ -35,7 +35,18 @@ describe('normalizeJobSpec: one-shot jobs', () => {
       catchUp: 'fire-once',
       catchUpWindowMs: 3_600_000,
     });
-    assert.deepEqual(Object.keys(def), ['id', 'kind', 'at', 'handler', 'maxAttempts', 'backoff', 'timeoutMs', 'overlap', 'catchUp', 'catchUpWindowMs']);
+    assert.deepEqual(Object.keys(def), [
+      'id',
+      'kind',
+      'at',
+      'handler',
+      'maxAttempts',
+      'backoff',
+      'timeoutMs',
+      'overlap',
+      'catchUp',
+      'catchUpWindowMs',
+    ]);
     assert.notEqual(def.backoff, DEFAULT_JOB_DEFAULTS.backoff, 'backoff is a fresh object, not the shared default');
   });
 
@@ -54,7 +65,14 @@ describe('normalizeJobSpec: one-shot jobs', () => {
   });
 
   test('cron-only fields are refused on a one-shot job', () => {
-    for (const [key, value] of [['timezone', 'UTC'], ['startAt', LATER], ['endAt', LATER], ['overlap', 'skip'], ['catchUp', 'skip'], ['catchUpWindow', '1h']] as const) {
+    for (const [key, value] of [
+      ['timezone', 'UTC'],
+      ['startAt', LATER],
+      ['endAt', LATER],
+      ['overlap', 'skip'],
+      ['catchUp', 'skip'],
+      ['catchUpWindow', '1h'],
+    ] as const) {
       fails({ at: LATER, handler: 'h', [key]: value }, 'CONFLICTING_FIELDS', key);
     }
   });
@@ -108,12 +126,27 @@ describe('normalizeJobSpec: cron jobs', () => {
     assert.equal(def.catchUp, 'fire-all');
     assert.equal(def.catchUpWindowMs, 7_200_000);
     assert.deepEqual(Object.keys(def), [
-      'id', 'kind', 'cron', 'timezone', 'startAt', 'endAt', 'handler', 'maxAttempts', 'backoff', 'timeoutMs', 'overlap', 'catchUp', 'catchUpWindowMs',
+      'id',
+      'kind',
+      'cron',
+      'timezone',
+      'startAt',
+      'endAt',
+      'handler',
+      'maxAttempts',
+      'backoff',
+      'timeoutMs',
+      'overlap',
+      'catchUp',
+      'catchUpWindowMs',
     ]);
   });
 
   test('a startAt in the past is allowed (it means "from now")', () => {
-    assert.equal(normalizeJobSpec({ cron: '@daily', startAt: '2020-01-01', handler: 'h' }, ctx).startAt, Date.parse('2020-01-01T00:00:00Z'));
+    assert.equal(
+      normalizeJobSpec({ cron: '@daily', startAt: '2020-01-01', handler: 'h' }, ctx).startAt,
+      Date.parse('2020-01-01T00:00:00Z'),
+    );
   });
 
   test('bad expressions and zones name their field', () => {
@@ -170,7 +203,17 @@ describe('normalizeJobSpec: schedule and target are each exactly one of two', ()
 describe('normalizeJobSpec: webhooks', () => {
   test('absolute http(s) URLs only', () => {
     assert.equal(normalizeJobSpec({ at: LATER, webhook: 'http://example.com:8080/a?b=c' }, ctx).webhook, 'http://example.com:8080/a?b=c');
-    for (const url of ['example.com/hook', '/hook', 'ftp://example.com/x', 'javascript:alert(1)', 'file:///etc/passwd', 'http://', 'https://exa mple.com', '', `https://example.com/${'a'.repeat(3000)}`]) {
+    for (const url of [
+      'example.com/hook',
+      '/hook',
+      'ftp://example.com/x',
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://',
+      'https://exa mple.com',
+      '',
+      `https://example.com/${'a'.repeat(3000)}`,
+    ]) {
       fails({ at: LATER, webhook: url }, 'INVALID_URL', 'webhook');
     }
     fails({ at: LATER, webhook: { href: 'https://example.com' } }, 'INVALID_URL', 'webhook');
@@ -179,9 +222,20 @@ describe('normalizeJobSpec: webhooks', () => {
   test('literal private targets are refused when allowPrivateWebhooks is false', () => {
     const refuse = { allowPrivateWebhooks: false };
     for (const url of [
-      'http://127.0.0.1/x', 'http://10.1.2.3/', 'http://192.168.0.10:8080/', 'http://172.20.0.5/', 'http://169.254.169.254/latest/meta-data',
-      'http://0.0.0.0/', 'http://[::1]/', 'http://[fe80::1]/', 'http://[fd00::1]/', 'http://[::ffff:127.0.0.1]/', 'http://0x7f.1/',
-      'http://2130706433/', 'http://localhost:3000/', 'http://api.localhost/',
+      'http://127.0.0.1/x',
+      'http://10.1.2.3/',
+      'http://192.168.0.10:8080/',
+      'http://172.20.0.5/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0.0.0.0/',
+      'http://[::1]/',
+      'http://[fe80::1]/',
+      'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+      'http://localhost:3000/',
+      'http://api.localhost/',
     ]) {
       fails({ at: LATER, webhook: url }, 'PRIVATE_WEBHOOK_TARGET', 'webhook', refuse);
     }
@@ -192,7 +246,10 @@ describe('normalizeJobSpec: webhooks', () => {
 
   test('private targets pass when allowPrivateWebhooks is true or not given', () => {
     for (const allowPrivateWebhooks of [true, undefined]) {
-      const def = normalizeJobSpec({ at: LATER, webhook: 'http://127.0.0.1:9000/hook' }, allowPrivateWebhooks === undefined ? ctx : { ...ctx, allowPrivateWebhooks });
+      const def = normalizeJobSpec(
+        { at: LATER, webhook: 'http://127.0.0.1:9000/hook' },
+        allowPrivateWebhooks === undefined ? ctx : { ...ctx, allowPrivateWebhooks },
+      );
       assert.equal(def.webhook, 'http://127.0.0.1:9000/hook');
     }
   });
@@ -245,10 +302,16 @@ describe('normalizeJobSpec: retry options', () => {
 
   test('backoff is merged over the defaults and checked field by field', () => {
     assert.deepEqual(normalizeJobSpec({ at: LATER, handler: 'h', backoff: { factor: 3 } }, ctx).backoff, {
-      initialMs: 1000, factor: 3, maxMs: 300_000, jitter: 0.2,
+      initialMs: 1000,
+      factor: 3,
+      maxMs: 300_000,
+      jitter: 0.2,
     });
     assert.deepEqual(normalizeJobSpec({ at: LATER, handler: 'h', backoff: { initialMs: '2s', maxMs: '1m', jitter: 0 } }, ctx).backoff, {
-      initialMs: 2000, factor: 2, maxMs: 60_000, jitter: 0,
+      initialMs: 2000,
+      factor: 2,
+      maxMs: 60_000,
+      jitter: 0,
     });
     fails({ at: LATER, handler: 'h', backoff: { factor: 0.5 } }, 'INVALID_FIELD', 'backoff.factor');
     fails({ at: LATER, handler: 'h', backoff: { factor: Number.POSITIVE_INFINITY } }, 'INVALID_FIELD', 'backoff.factor');
@@ -298,7 +361,10 @@ describe('normalizeJobSpec: retry options', () => {
 describe('normalizeJobSpec: unknown fields', () => {
   test('are refused by name, with a hint for typos and HTTP-style names', () => {
     assert.match(fails({ cron: '@daily', timezon: 'UTC', handler: 'h' }, 'INVALID_FIELD', 'timezon').message, /did you mean "timezone"/);
-    assert.match(fails({ cron: '@daily', webhook_url: 'https://example.com' }, 'INVALID_FIELD', 'webhook_url').message, /did you mean "webhook"/);
+    assert.match(
+      fails({ cron: '@daily', webhook_url: 'https://example.com' }, 'INVALID_FIELD', 'webhook_url').message,
+      /did you mean "webhook"/,
+    );
     assert.match(fails({ type: 'unico', at: LATER, handler: 'h' }, 'INVALID_FIELD', 'type').message, /unknown field "type"/);
     const err = fails({ at: LATER, handler: 'h', foo: 1, bar: 2 }, 'INVALID_FIELD', 'foo');
     assert.match(err.message, /"foo".*"bar"/);

@@ -1,12 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import {
-  classifyWebhookError,
-  signWebhook,
-  webhookJobType,
-  PRIVATE_ADDRESS_CODE,
-} from '../../src/scheduler/webhook.js';
+import { classifyWebhookError, signWebhook, webhookJobType, PRIVATE_ADDRESS_CODE } from '../../src/scheduler/webhook.js';
 
 const withCode = (code: string, message = 'whatever'): Error => Object.assign(new Error(message), { code });
 
@@ -41,9 +36,19 @@ describe('classifyWebhookError', () => {
 
   test('socket and TLS failures are connection_error', () => {
     const codes = [
-      'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'EPROTO',
-      'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'CERT_HAS_EXPIRED',
-      'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EPROTO',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'CERT_HAS_EXPIRED',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
       PRIVATE_ADDRESS_CODE,
     ];
     for (const code of codes) assert.equal(classifyWebhookError(withCode(code)), 'connection_error', code);

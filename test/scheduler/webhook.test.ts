@@ -29,9 +29,7 @@ after(async () => {
 });
 
 /** A receiver on 127.0.0.1:0 that records each request, then lets the test answer it. */
-async function startServer(
-  respond: (req: http.IncomingMessage, res: http.ServerResponse) => void,
-): Promise<TestServer> {
+async function startServer(respond: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<TestServer> {
   const received: Received[] = [];
   let connections = 0;
   const server = http.createServer((req, res) => {
@@ -217,7 +215,10 @@ describe('deliverWebhook: failures', () => {
     const r = await deliverWebhook(request(s.url));
     assert.equal(r.errorType, 'http_error');
     assert.equal(r.httpStatus, 302);
-    assert.deepEqual(s.received.map((x) => x.url), ['/hook']);
+    assert.deepEqual(
+      s.received.map((x) => x.url),
+      ['/hook'],
+    );
   });
 
   // The test timeout only stops a hang if the abandoned connection were left open.

@@ -11,7 +11,9 @@ function runSeeds(from: number, count: number, extra: Omit<SimulationOptions, 's
     const r = runSimulation({ ...extra, seed });
     events += r.events;
     if (r.violation !== null || !r.converged) {
-      assert.fail(`seed ${seed}: ${r.violation ?? 'did not converge'}\n${r.trace.slice(-40).join('\n')}\nreplay: npm run sim -- --seed ${seed} --verbose`);
+      assert.fail(
+        `seed ${seed}: ${r.violation ?? 'did not converge'}\n${r.trace.slice(-40).join('\n')}\nreplay: npm run sim -- --seed ${seed} --verbose`,
+      );
     }
     assert.ok(r.convergenceMs <= r.convergenceBoundMs);
     assert.ok(r.commitIndex > 0, `seed ${seed} committed nothing`);

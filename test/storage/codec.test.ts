@@ -1,15 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entry } from '../../src/raft/types.js';
-import {
-  decodeHardState,
-  decodeRun,
-  encodeHardState,
-  encodeRun,
-  parseRunKey,
-  runKey,
-  runPrefixLength,
-} from '../../src/storage/codec.js';
+import { decodeHardState, decodeRun, encodeHardState, encodeRun, parseRunKey, runKey, runPrefixLength } from '../../src/storage/codec.js';
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -24,7 +16,10 @@ describe('storage codec', () => {
     const starts = [1, 2, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER - 1];
     const keys = starts.map((s) => runKey(s, s + 1));
     const sorted = [...keys].sort(compareBytes);
-    assert.deepEqual(sorted.map(parseRunKey), starts.map((s) => ({ first: s, last: s + 1 })));
+    assert.deepEqual(
+      sorted.map(parseRunKey),
+      starts.map((s) => ({ first: s, last: s + 1 })),
+    );
   });
 
   test('runs round-trip term, kind and data of every entry', () => {

@@ -92,7 +92,13 @@ for (const backend of backends) {
     test('a rewrite across several saved batches keeps the live prefix of the batch it cuts', async () => {
       const { storage } = await backend.open();
       await storage.load();
-      for (const [from, to] of [[1, 2], [3, 4], [5, 6], [7, 7]] as const) await storage.save(undefined, range(from, to, 1));
+      for (const [from, to] of [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 7],
+      ] as const)
+        await storage.save(undefined, range(from, to, 1));
       await storage.save(undefined, [entry(4, 2)]); // cuts [3, 4] in the middle, drops [5, 6] and [7]
       assert.deepEqual((await storage.load()).entries, [...range(1, 3, 1), entry(4, 2)]);
       await storage.save(undefined, [entry(3, 3), entry(4, 3)]); // starts exactly at a batch boundary

@@ -13,7 +13,12 @@ describe('ByteArena', () => {
     const arena = new ByteArena();
     const ranges = Array.from({ length: 2000 }, (_, i) => arena.take(1 + (i % 100)));
     ranges.forEach((r, i) => r.fill(i & 0xff));
-    ranges.forEach((r, i) => assert.ok(r.every((b) => b === (i & 0xff)), `range ${i} was overwritten`));
+    ranges.forEach((r, i) =>
+      assert.ok(
+        r.every((b) => b === (i & 0xff)),
+        `range ${i} was overwritten`,
+      ),
+    );
   });
 
   test('a large request gets a buffer of its own', () => {

@@ -108,7 +108,10 @@ describe('MemoryNetwork', () => {
     await clock.advance(9);
     assert.deepEqual(terms('c'), []);
     await clock.advance(41); // t = 50
-    assert.deepEqual([...terms('c')].sort((x, y) => x - y), seq(20));
+    assert.deepEqual(
+      [...terms('c')].sort((x, y) => x - y),
+      seq(20),
+    );
     await clock.advance(49); // t = 99
     assert.deepEqual(terms('b'), []);
     await clock.advance(1);
@@ -134,7 +137,11 @@ describe('MemoryNetwork', () => {
     t('a').send(seq(30).map((i) => msg('a', 'c', i)));
     await clock.advance(0);
     assert.notDeepEqual(terms('b'), seq(30));
-    assert.deepEqual([...terms('b')].sort((x, y) => x - y), seq(30), 'nothing lost or invented');
+    assert.deepEqual(
+      [...terms('b')].sort((x, y) => x - y),
+      seq(30),
+      'nothing lost or invented',
+    );
     assert.deepEqual(terms('c'), seq(30));
   });
 

@@ -42,7 +42,25 @@ describe('parseDuration', () => {
   });
 
   test('rejects bad strings with a message that tells how to write one', () => {
-    for (const bad of ['', ' ', '30', '-5s', '+5s', '5 s', '5S', '5sec', '1h 30m', 'ms', 's5', '5us', '1e3ms', 'NaNs', '1.s', '30s!', '5m'.repeat(40)]) {
+    for (const bad of [
+      '',
+      ' ',
+      '30',
+      '-5s',
+      '+5s',
+      '5 s',
+      '5S',
+      '5sec',
+      '1h 30m',
+      'ms',
+      's5',
+      '5us',
+      '1e3ms',
+      'NaNs',
+      '1.s',
+      '30s!',
+      '5m'.repeat(40),
+    ]) {
       const err = rejects(bad);
       assert.ok(err instanceof RangeError);
       assert.match(err.message, /^invalid duration .*: use a number of milliseconds or units ms, s, m, h, d/);

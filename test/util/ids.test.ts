@@ -15,11 +15,28 @@ describe('ids', () => {
   });
 
   test('accepts 1-200 chars of [A-Za-z0-9._:-]', () => {
-    for (const id of ['a', 'report.daily', 'tenant-1:job_2', 'A'.repeat(200), '0', '...', 'x:y:z']) assert.equal(jobIdProblem(id), undefined);
+    for (const id of ['a', 'report.daily', 'tenant-1:job_2', 'A'.repeat(200), '0', '...', 'x:y:z'])
+      assert.equal(jobIdProblem(id), undefined);
   });
 
   test('names what is wrong with other values', () => {
-    const bad: unknown[] = ['', 'A'.repeat(201), 'job@1', 'job#2', 'a b', 'a/b', 'é', 'a\n', '__proto__ ', null, undefined, 42, {}, ['a'], true];
+    const bad: unknown[] = [
+      '',
+      'A'.repeat(201),
+      'job@1',
+      'job#2',
+      'a b',
+      'a/b',
+      'é',
+      'a\n',
+      '__proto__ ',
+      null,
+      undefined,
+      42,
+      {},
+      ['a'],
+      true,
+    ];
     for (const id of bad) {
       assert.match(jobIdProblem(id) ?? '', /^(must be|may only contain)/, `accepted ${JSON.stringify(id)}`);
     }

@@ -29,10 +29,32 @@ describe('parseSize', () => {
   });
 
   test('rejects anything else with a plain RangeError or TypeError (the scheduler names the field)', () => {
-    for (const bad of ['', 'GB', '-1GB', '1..5GB', '1XB', '1 G B', '1e9', '0x10', 'two GB', '1,5GB', -1, Number.NaN, Number.POSITIVE_INFINITY, null, undefined, {}, [], true, '9'.repeat(80), '99999999999TB']) {
+    for (const bad of [
+      '',
+      'GB',
+      '-1GB',
+      '1..5GB',
+      '1XB',
+      '1 G B',
+      '1e9',
+      '0x10',
+      'two GB',
+      '1,5GB',
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      null,
+      undefined,
+      {},
+      [],
+      true,
+      '9'.repeat(80),
+      '99999999999TB',
+    ]) {
       assert.throws(
         () => parseSize(bad as string),
-        (err: unknown) => (err instanceof RangeError || err instanceof TypeError) && /^(must be|invalid size|is too large)/.test(err.message),
+        (err: unknown) =>
+          (err instanceof RangeError || err instanceof TypeError) && /^(must be|invalid size|is too large)/.test(err.message),
         `accepted ${String(bad)}`,
       );
     }

@@ -48,9 +48,10 @@ export function handlerRunner(handlers: ReadonlyMap<string, Handler>, nodeId: st
         settle(attempt, {
           status: 'failed',
           errorType: 'handler_error',
-          error: job.handler === undefined
-            ? 'job has neither a handler nor a webhook'
-            : `no handler registered for "${job.handler}" on node ${nodeId}`,
+          error:
+            job.handler === undefined
+              ? 'job has neither a handler nor a webhook'
+              : `no handler registered for "${job.handler}" on node ${nodeId}`,
         });
         return false;
       }
@@ -102,8 +103,6 @@ class Context implements HandlerContext {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
+    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
   );
 }

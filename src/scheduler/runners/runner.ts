@@ -46,7 +46,7 @@ export const COMPLETED: Outcome = { status: 'completed' };
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   try {
-    return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     return String(error);
   }

@@ -57,7 +57,8 @@ export function applyFinish(store: Store, cmd: FinishExecutionCommand): FinishEx
     }
     return reject({ code: 'STALE', message: `Execution ${cmd.executionId} is not in progress (${e.status})`, jobId: job.id });
   }
-  if (!END_STATUSES.has(cmd.status)) return reject({ code: 'INVALID_COMMAND', message: `finishExecution: unknown status ${String(cmd.status)}` });
+  if (!END_STATUSES.has(cmd.status))
+    return reject({ code: 'INVALID_COMMAND', message: `finishExecution: unknown status ${String(cmd.status)}` });
   const occ = occurrenceOf(job, e);
   const run = job.run;
   if (occ === undefined || occ.running !== e || run === undefined) {
@@ -93,7 +94,9 @@ export function applyFinish(store: Store, cmd: FinishExecutionCommand): FinishEx
   const final = retryAt === undefined;
   const execution = executionView(e);
   if (store.listening) {
-    store.emit(retryAt === undefined ? { type: 'executionFinished', execution, final } : { type: 'executionFinished', execution, retryAt, final });
+    store.emit(
+      retryAt === undefined ? { type: 'executionFinished', execution, final } : { type: 'executionFinished', execution, retryAt, final },
+    );
   }
   store.noteWake(job, before);
   return retryAt === undefined

@@ -119,7 +119,8 @@ export function applyUpdate(store: Store, cmd: UpdateJobCommand): JobChangeResul
   const def = cmd.definition;
   const problem = definitionProblem(def);
   if (problem !== undefined) return reject({ code: 'INVALID_DEFINITION', message: problem, jobId: job.id });
-  if (def.id !== job.id) return reject({ code: 'INVALID_DEFINITION', message: `id: the definition is for ${def.id}, not ${job.id}`, jobId: job.id });
+  if (def.id !== job.id)
+    return reject({ code: 'INVALID_DEFINITION', message: `id: the definition is for ${def.id}, not ${job.id}`, jobId: job.id });
   const now = cmd.now;
   const before = wakeOf(job);
   const scheduled = job.cursor !== undefined;
@@ -151,4 +152,3 @@ export function applyUpdate(store: Store, cmd: UpdateJobCommand): JobChangeResul
   store.noteWake(job, before);
   return { ok: true, type: 'updateJob', job: jobView(job) };
 }
-

@@ -100,7 +100,9 @@ function route(store: Store, job: JobRecord, cmd: StartExecutionCommand): StartE
     job.cursor = nextAfter(cron, scheduledAt, false);
   } else {
     // fire-once: this run stands in for every other occurrence missed up to now.
-    const walk = record(store, job, 'missed', now, (visit) => walkOccurrences(cron, nextAfter(cron, scheduledAt, false), now, false, visit));
+    const walk = record(store, job, 'missed', now, (visit) =>
+      walkOccurrences(cron, nextAfter(cron, scheduledAt, false), now, false, visit),
+    );
     job.cursor = walk.next;
     missed = walk.counted;
   }

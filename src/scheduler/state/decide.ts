@@ -52,7 +52,12 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
   const cursor = job.cursor;
   // With another start in this round the occurrence would meet it as an overlap (or wait behind
   // it); deciding it next round, against the applied state, gives the same answer without a stale start.
-  if (cursor !== undefined && cursor <= now && !cursorBlocked(job) && !(starting && job.cron !== undefined && job.opts.overlap !== 'allow')) {
+  if (
+    cursor !== undefined &&
+    cursor <= now &&
+    !cursorBlocked(job) &&
+    !(starting && job.cron !== undefined && job.opts.overlap !== 'allow')
+  ) {
     out.push(startCommand(job.id, cursor, 1, now, ctx));
   }
   return out;

@@ -23,14 +23,35 @@ function line(fields: readonly Field[]): string {
 
 function execution(e: ExecutionRecord): string {
   return line([
-    'E', e.scheduledAt, e.attempt, e.nodeId, e.startedAt, e.endedAt, e.status, e.late, e.manual, e.term,
-    e.inProgressTimeoutMs, e.deadline, e.settled, e.error, e.errorType, e.httpStatus, e.responseTimeMs,
+    'E',
+    e.scheduledAt,
+    e.attempt,
+    e.nodeId,
+    e.startedAt,
+    e.endedAt,
+    e.status,
+    e.late,
+    e.manual,
+    e.term,
+    e.inProgressTimeoutMs,
+    e.deadline,
+    e.settled,
+    e.error,
+    e.errorType,
+    e.httpStatus,
+    e.responseTimeMs,
   ]);
 }
 
 function occurrence(o: Occurrence): string {
   return line([
-    'O', o.scheduledAt, o.manual, o.late, o.since, o.attempts, o.retryAt,
+    'O',
+    o.scheduledAt,
+    o.manual,
+    o.late,
+    o.since,
+    o.attempts,
+    o.retryAt,
     o.running === undefined ? undefined : o.running.attempt,
     o.held === undefined ? undefined : o.held.attempt,
   ]);
@@ -45,16 +66,47 @@ function job(j: JobRecord): string {
   const b = o.backoff;
   const c = j.cron;
   let out = line([
-    'J', j.seq, j.id, j.at, c?.cron, c?.timezone, c?.startAt, c?.endAt, j.handler, j.webhook,
+    'J',
+    j.seq,
+    j.id,
+    j.at,
+    c?.cron,
+    c?.timezone,
+    c?.startAt,
+    c?.endAt,
+    j.handler,
+    j.webhook,
     j.payload === undefined ? undefined : canonicalJson(j.payload),
-    o.maxAttempts, b.initialMs, b.factor, b.maxMs, b.jitter, o.timeoutMs, o.overlap, o.catchUp, o.catchUpWindowMs,
-    j.createdAt, j.updatedAt, j.cursor, j.status, j.paused, j.bytes,
+    o.maxAttempts,
+    b.initialMs,
+    b.factor,
+    b.maxMs,
+    b.jitter,
+    o.timeoutMs,
+    o.overlap,
+    o.catchUp,
+    o.catchUpWindowMs,
+    j.createdAt,
+    j.updatedAt,
+    j.cursor,
+    j.status,
+    j.paused,
+    j.bytes,
   ]);
   const r = j.run;
   if (r === undefined) return out;
   out += line([
-    'R', r.attemptCount, r.latestAt, r.firstAttemptAt, r.lastAttemptAt, r.completedAt, r.cancelledAt,
-    r.cancellationReason, r.skippedCount, r.missedCount, r.queuedAt,
+    'R',
+    r.attemptCount,
+    r.latestAt,
+    r.firstAttemptAt,
+    r.lastAttemptAt,
+    r.completedAt,
+    r.cancelledAt,
+    r.cancellationReason,
+    r.skippedCount,
+    r.missedCount,
+    r.queuedAt,
   ]);
   if (r.executions !== undefined) for (const e of r.executions) out += execution(e);
   if (r.skipped !== undefined) for (const s of r.skipped) out += skip(s);

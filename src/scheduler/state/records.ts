@@ -4,7 +4,16 @@
  * needs: a pending job is one {@link JobRecord}; the {@link JobRun} with its history and the
  * active occurrences appears with the first attempt.
  */
-import type { BackoffOptions, CatchUpPolicy, ExecutionErrorType, ExecutionStatus, JobStatus, JsonValue, OverlapPolicy, SkippedOccurrence } from '../model.js';
+import type {
+  BackoffOptions,
+  CatchUpPolicy,
+  ExecutionErrorType,
+  ExecutionStatus,
+  JobStatus,
+  JsonValue,
+  OverlapPolicy,
+  SkippedOccurrence,
+} from '../model.js';
 
 /** Options shared by many jobs (interned: one object per distinct combination). */
 export class JobOptions {

@@ -155,7 +155,8 @@ export class SchedulerState {
     const order = store.order;
     let i = 0;
     if (options.cursor !== undefined) {
-      if (!CURSOR_PATTERN.test(options.cursor)) throw new ValidationError('INVALID_FIELD', 'cursor', 'is not a cursor this scheduler issued');
+      if (!CURSOR_PATTERN.test(options.cursor))
+        throw new ValidationError('INVALID_FIELD', 'cursor', 'is not a cursor this scheduler issued');
       i = firstAfter(order, parseInt(options.cursor, 36));
     }
     const jobs: Job[] = [];
@@ -240,4 +241,3 @@ function firstAfter(order: readonly JobRecord[], seq: number): number {
   }
   return lo;
 }
-

@@ -157,7 +157,13 @@ export class Store {
   }
 
   /** Records the end of a running attempt (its fields other than status already set or about to be). */
-  endExecution(job: JobRecord, e: ExecutionRecord, status: Exclude<ExecutionStatus, 'in_progress'>, now: number, error: string | undefined): void {
+  endExecution(
+    job: JobRecord,
+    e: ExecutionRecord,
+    status: Exclude<ExecutionStatus, 'in_progress'>,
+    now: number,
+    error: string | undefined,
+  ): void {
     const before = executionBytes(e);
     e.status = status;
     e.endedAt = now;

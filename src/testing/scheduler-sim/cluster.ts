@@ -91,7 +91,15 @@ export class SimCluster {
    * @param sink - trace, violations, errors.
    * @param timeouts - scheduler timeouts.
    */
-  constructor(ids: readonly string[], clock: ManualClock, net: MemoryNetwork, seed: number, ledger: Ledger, sink: ClusterSink, timeouts: ClusterTimeouts) {
+  constructor(
+    ids: readonly string[],
+    clock: ManualClock,
+    net: MemoryNetwork,
+    seed: number,
+    ledger: Ledger,
+    sink: ClusterSink,
+    timeouts: ClusterTimeouts,
+  ) {
     this.ids = ids;
     this.#clock = clock;
     this.#net = net;
@@ -193,7 +201,9 @@ export class SimCluster {
       slot.starting = false;
       fence.kill();
       slot.fence = undefined;
-      this.#sink.violation(`${id}#${incarnation} failed to restart from its disk: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      this.#sink.violation(
+        `${id}#${incarnation} failed to restart from its disk: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       return;
     }
     // Same microtask chain as the creation: nothing of the log can run a handler before it exists.

@@ -33,7 +33,12 @@ export interface CronVerdict {
 }
 
 /** Checks one cron job (neither paused nor cancelled) over `window`. */
-export function checkCronProgress(job: Job, executions: readonly Execution[], skipped: readonly SkippedOccurrence[], window: CronWindow): CronVerdict {
+export function checkCronProgress(
+  job: Job,
+  executions: readonly Execution[],
+  skipped: readonly SkippedOccurrence[],
+  window: CronWindow,
+): CronVerdict {
   const problems: string[] = [];
   const expression = job.cron as string;
   const zone = job.timezone ?? 'UTC';
@@ -60,7 +65,11 @@ export function checkCronProgress(job: Job, executions: readonly Execution[], sk
   const open: number[] = [];
   let afterCatchUp = false;
   // Start a little before the window: a batch recorded just before it may run on into it.
-  for (let t = nextOccurrence(expression, zone, window.from - LOOK_BACK_MS, true); t !== undefined && t <= window.to; t = nextOccurrence(expression, zone, t, false)) {
+  for (
+    let t = nextOccurrence(expression, zone, window.from - LOOK_BACK_MS, true);
+    t !== undefined && t <= window.to;
+    t = nextOccurrence(expression, zone, t, false)
+  ) {
     const inWindow = t >= window.from;
     if (inWindow) occurrences.push(t);
     if (accounted.has(t)) {
@@ -88,7 +97,9 @@ export function checkCronProgress(job: Job, executions: readonly Execution[], sk
   const describe = `${job.id} (${expression}, ${job.overlap}, ${job.catchUp})`;
   const state = `last accounted ${Number.isFinite(lastAccounted) ? iso(lastAccounted) : 'none'}, latest start ${Number.isFinite(latestStart) ? iso(latestStart) : 'none'}, nextRunAt ${next === undefined ? 'none' : iso(next)}`;
   if (holes.length > allowedHoles || (holes.length === 1 && (holes[0] as number) < latestStart)) {
-    problems.push(`${describe}: ${holes.length} occurrence(s) in the quiet phase neither started nor recorded skipped/missed, first ${iso(holes[0] as number)} (${state})`);
+    problems.push(
+      `${describe}: ${holes.length} occurrence(s) in the quiet phase neither started nor recorded skipped/missed, first ${iso(holes[0] as number)} (${state})`,
+    );
   } else if (next === undefined || next > first) {
     problems.push(`${describe}: occurrence ${iso(first)} is neither started, recorded, nor pending (${open.length} open; ${state})`);
   }

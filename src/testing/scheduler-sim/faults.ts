@@ -24,7 +24,15 @@ export type At = (time: number, what: string, action: () => void | Promise<void>
 
 /** Injects one fault per call of {@link FaultInjector.inject}. */
 export class FaultInjector {
-  readonly counts: FaultCounts = { crashes: 0, leaderCrashes: 0, partitions: 0, linkFaults: 0, diskStalls: 0, gracefulRestarts: 0, heals: 0 };
+  readonly counts: FaultCounts = {
+    crashes: 0,
+    leaderCrashes: 0,
+    partitions: 0,
+    linkFaults: 0,
+    diskStalls: 0,
+    gracefulRestarts: 0,
+    heals: 0,
+  };
   readonly #cluster: SimCluster;
   readonly #net: MemoryNetwork;
   readonly #rng: Rng;
@@ -135,7 +143,9 @@ export class FaultInjector {
       const key = `${from}>${to}`;
       const generation = (this.#links.get(key) ?? 0) + 1;
       this.#links.set(key, generation);
-      this.#trace(`LINK ${from}->${to} drop ${faults.drop?.toFixed(2)} delay 0..${max} dup ${faults.duplicate?.toFixed(2)} reorder ${String(faults.reorder)}`);
+      this.#trace(
+        `LINK ${from}->${to} drop ${faults.drop?.toFixed(2)} delay 0..${max} dup ${faults.duplicate?.toFixed(2)} reorder ${String(faults.reorder)}`,
+      );
       at(now + rng.int(300, 8000), 'link repair', () => {
         if (this.#links.get(key) !== generation) return;
         this.#net.setLink(from, to, null);

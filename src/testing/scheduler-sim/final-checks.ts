@@ -92,19 +92,27 @@ function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): v
       continue;
     }
     if (book.retryRefusedAsPast !== undefined && job !== undefined) {
-      const when = book.retryRefusedAsPast === 'committed' ? 'another node already held it (the retried node lagged)' : 'no node held it yet (it committed later)';
-      ctx.note(`idempotency gap: ${book.id} exists (an uncertain schedule committed), yet retrying its identical spec was refused as TIME_IN_PAST; at the retry ${when}`);
+      const when =
+        book.retryRefusedAsPast === 'committed'
+          ? 'another node already held it (the retried node lagged)'
+          : 'no node held it yet (it committed later)';
+      ctx.note(
+        `idempotency gap: ${book.id} exists (an uncertain schedule committed), yet retrying its identical spec was refused as TIME_IN_PAST; at the retry ${when}`,
+      );
     }
     if (create.outcome === 'acked' && !deleted && job === undefined) {
       ctx.violation(`acknowledged job ${book.id} is lost: no node has it`);
     }
     const neverProposed = create.tries.every((t) => t.outcome === 'refused' || t.outcome === 'invalid' || t.outcome === 'no-node');
     if (neverProposed && job !== undefined) {
-      ctx.violation(`${book.id} exists although every schedule call was refused (${create.tries.map((t) => t.detail).join(', ')}): a refused call must not commit`);
+      ctx.violation(
+        `${book.id} exists although every schedule call was refused (${create.tries.map((t) => t.detail).join(', ')}): a refused call must not commit`,
+      );
     }
     for (const op of book.ops) {
       if (op.outcome === 'pending') ctx.violation(`${op.kind} of ${book.id} (op ${op.seq}) never settled`);
-      if (op.kind === 'delete' && op.outcome === 'acked' && job !== undefined) ctx.violation(`acknowledged delete of ${book.id} is lost: the job is still there`);
+      if (op.kind === 'delete' && op.outcome === 'acked' && job !== undefined)
+        ctx.violation(`acknowledged delete of ${book.id} is lost: the job is still there`);
       if (op.kind === 'cancel' && op.outcome === 'acked' && !deleted && job !== undefined && job.status !== 'cancelled') {
         ctx.violation(`acknowledged cancel of ${book.id} is lost: status ${job.status}`);
       }
@@ -131,7 +139,9 @@ function checkUpdates(ctx: FinalContext, book: JobBook, job: Job): void {
   const actual: Record<string, unknown> = { at: job.at, cron: job.cron, timeout: job.timeoutMs, payload: job.payload };
   for (const [field, { value, seq }] of expected) {
     if (JSON.stringify(actual[field]) !== JSON.stringify(value)) {
-      ctx.violation(`acknowledged update of ${book.id} (op ${seq}) is lost: ${field} is ${JSON.stringify(actual[field])}, not ${JSON.stringify(value)}`);
+      ctx.violation(
+        `acknowledged update of ${book.id} (op ${seq}) is lost: ${field} is ${JSON.stringify(actual[field])}, not ${JSON.stringify(value)}`,
+      );
     }
   }
 }
@@ -143,7 +153,8 @@ function checkPaused(ctx: FinalContext, book: JobBook, job: Job): void {
   const last = ops.filter((op) => op.outcome === 'acked').pop();
   if (last === undefined) return;
   const expected = last.kind === 'pause';
-  if (job.paused !== expected) ctx.violation(`acknowledged ${last.kind} of ${book.id} (op ${last.seq}) is lost: paused is ${String(job.paused)}`);
+  if (job.paused !== expected)
+    ctx.violation(`acknowledged ${last.kind} of ${book.id} (op ${last.seq}) is lost: paused is ${String(job.paused)}`);
 }
 
 /** Every node holds every job (the hashes already agree; this names what is missing if not). */
@@ -198,7 +209,9 @@ function checkOneShot(ctx: FinalContext, job: Job, counts: FinalCounts): void {
   }
   counts.oneShotsFinal++;
   if (!FINAL.has(job.status)) {
-    ctx.violation(`one-shot ${job.id} due ${new Date(job.at as number).toISOString()} is still ${job.status} at the end (attempts ${job.attemptCount}, nextRunAt ${job.nextRunAt ?? 'none'})`);
+    ctx.violation(
+      `one-shot ${job.id} due ${new Date(job.at as number).toISOString()} is still ${job.status} at the end (attempts ${job.attemptCount}, nextRunAt ${job.nextRunAt ?? 'none'})`,
+    );
   }
 }
 
@@ -207,11 +220,18 @@ function checkStuck(ctx: FinalContext, job: Job, executions: readonly Execution[
   for (const e of executions) {
     if (e.status !== 'in_progress') continue;
     const deadline = Math.max(e.startedAt + Math.max(job.timeoutMs, ctx.inProgressTimeoutMs), ctx.faultEnd + ctx.settleMs) + 2000;
-    if (deadline < ctx.end) ctx.violation(`${e.id} (on ${e.nodeId}, started ${e.startedAt}) is still in progress ${ctx.end - deadline} ms past its deadline`);
+    if (deadline < ctx.end)
+      ctx.violation(`${e.id} (on ${e.nodeId}, started ${e.startedAt}) is still in progress ${ctx.end - deadline} ms past its deadline`);
   }
 }
 
-function checkCron(ctx: FinalContext, job: Job, executions: readonly Execution[], skipped: readonly SkippedOccurrence[], counts: FinalCounts): void {
+function checkCron(
+  ctx: FinalContext,
+  job: Job,
+  executions: readonly Execution[],
+  skipped: readonly SkippedOccurrence[],
+  counts: FinalCounts,
+): void {
   if (job.status === 'cancelled' || job.paused) return;
   const span = job.maxAttempts * attemptSpanMs(job, ctx.inProgressTimeoutMs);
   const from = ctx.faultEnd + ctx.settleMs;

@@ -72,11 +72,16 @@ function behave(env: HandlerEnv, ctx: HandlerContext, record: InvocationRecord, 
       return new Promise<void>((resolve) => clock.setTimeout(() => (done(), resolve()), Math.floor(u * Math.min(400, timeoutMs / 2))));
     case 'reject':
       return new Promise<void>((_, reject) =>
-        clock.setTimeout(() => (done(), reject(new Error(`simulated async failure of ${id}`))), Math.floor(u * Math.min(300, timeoutMs / 2))),
+        clock.setTimeout(
+          () => (done(), reject(new Error(`simulated async failure of ${id}`))),
+          Math.floor(u * Math.min(300, timeoutMs / 2)),
+        ),
       );
     case 'hang-ignore':
       // Runs past its timeout and ignores the signal: its retry must wait until it lets go.
-      return new Promise<void>((resolve) => clock.setTimeout(() => (done(), resolve()), Math.round(timeoutMs * (1.2 + u * (HANG_FACTOR_MAX - 1.2)))));
+      return new Promise<void>((resolve) =>
+        clock.setTimeout(() => (done(), resolve()), Math.round(timeoutMs * (1.2 + u * (HANG_FACTOR_MAX - 1.2)))),
+      );
     case 'hang-abort':
     default:
       return new Promise<void>((resolve, reject) => {

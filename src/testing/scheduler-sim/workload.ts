@@ -130,7 +130,8 @@ export class Workload {
     if (u < 0.42 && crons < MAX_CRONS) return this.#schedule('cron');
     const job = rng.pick(ready);
     const v = rng.next();
-    const kind: OpKind = v < 0.15 ? 'cancel' : v < 0.32 ? 'pause' : v < 0.49 ? 'resume' : v < 0.75 ? 'trigger' : v < 0.9 ? 'update' : 'delete';
+    const kind: OpKind =
+      v < 0.15 ? 'cancel' : v < 0.32 ? 'pause' : v < 0.49 ? 'resume' : v < 0.75 ? 'trigger' : v < 0.9 ? 'update' : 'delete';
     this.#run(job, kind === 'update' && !this.#updates ? 'trigger' : kind);
   }
 
@@ -203,7 +204,9 @@ export class Workload {
         return;
       }
       if (i > 0 && t.outcome === 'rejected' && t.code === 'JOB_CONFLICT') {
-        this.#sink.violation(`retrying the identical spec of ${job.id} (after ${op.tries[i - 1]?.detail}) was refused as a conflict: schedule is not idempotent`);
+        this.#sink.violation(
+          `retrying the identical spec of ${job.id} (after ${op.tries[i - 1]?.detail}) was refused as a conflict: schedule is not idempotent`,
+        );
         return;
       }
       if (i > 0 && t.outcome === 'invalid' && t.code === 'TIME_IN_PAST') {
@@ -293,7 +296,8 @@ export class Workload {
       return { outcome: 'uncertain', code: error.code };
     }
     const cause = error instanceof SchedulerError ? error.cause : undefined;
-    const detail = cause instanceof ProposalDroppedError ? `DROPPED_${cause.reason.toUpperCase()}` : cause instanceof RaftError ? cause.code : undefined;
+    const detail =
+      cause instanceof ProposalDroppedError ? `DROPPED_${cause.reason.toUpperCase()}` : cause instanceof RaftError ? cause.code : undefined;
     // Never appended anywhere (no leader to take it, or overwritten): it will never apply.
     if (error instanceof NoLeaderError) return { outcome: 'refused', code: detail ?? error.code };
     // The write may still commit, or the node went away with it.
@@ -301,7 +305,9 @@ export class Workload {
       return { outcome: 'uncertain', code: detail ?? error.code };
     }
     if (error instanceof SchedulerError) return { outcome: 'rejected', code: error.code };
-    this.#sink.violation(`${op.kind} ${op.jobId} failed with an untyped error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    this.#sink.violation(
+      `${op.kind} ${op.jobId} failed with an untyped error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return { outcome: 'uncertain', code: 'UNTYPED' };
   }
 

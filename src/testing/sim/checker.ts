@@ -101,7 +101,12 @@ export class Checker {
       const prev = store.hardState;
       this.#check(hardState.term >= prev.term, 'persisted term regressed', node, `${prev.term} -> ${hardState.term}`);
       if (hardState.term === prev.term && prev.vote !== null) {
-        this.#check(hardState.vote === prev.vote, 'persisted vote changed within a term', node, `term ${prev.term}: ${prev.vote} -> ${hardState.vote}`);
+        this.#check(
+          hardState.vote === prev.vote,
+          'persisted vote changed within a term',
+          node,
+          `term ${prev.term}: ${prev.vote} -> ${hardState.vote}`,
+        );
       }
       this.#check(hardState.commit >= prev.commit, 'persisted commit regressed', node, `${prev.commit} -> ${hardState.commit}`);
       if (hardState.vote !== null) this.#recordVote(node, hardState.term, hardState.vote);
@@ -109,11 +114,21 @@ export class Checker {
     }
     if (entries.length > 0) {
       const first = (entries[0] as Entry).index;
-      this.#check(first >= 1 && first <= store.entries.length + 1, 'log gap', node, `write at ${first}, stored up to ${store.entries.length}`);
+      this.#check(
+        first >= 1 && first <= store.entries.length + 1,
+        'log gap',
+        node,
+        `write at ${first}, stored up to ${store.entries.length}`,
+      );
       for (const e of entries) {
         if (e.index <= prevCommit) {
           const old = store.entries[e.index - 1] as Entry;
-          this.#check(old.term === e.term && hashBytes(old.data) === hashBytes(e.data), 'committed entry rewritten', node, `index ${e.index} (commit ${prevCommit})`);
+          this.#check(
+            old.term === e.term && hashBytes(old.data) === hashBytes(e.data),
+            'committed entry rewritten',
+            node,
+            `index ${e.index} (commit ${prevCommit})`,
+          );
         }
       }
       store.entries.length = first - 1;
@@ -132,18 +147,33 @@ export class Checker {
         else this.#check(seen === h, 'log matching', node, `two different logs end with (index ${e.index}, term ${e.term})`);
       }
     }
-    this.#check(store.hardState.commit <= store.entries.length, 'persisted commit beyond persisted log', node, `commit ${store.hardState.commit}, entries ${store.entries.length}`);
+    this.#check(
+      store.hardState.commit <= store.entries.length,
+      'persisted commit beyond persisted log',
+      node,
+      `commit ${store.hardState.commit}, entries ${store.entries.length}`,
+    );
   }
 
   /** Checks that a message leaves only after what it depends on is durable. */
   send(node: CheckedNode, m: Message): void {
     const hs = node.storage.hardState;
-    this.#check(m.term === 0 || hs.term >= m.term || m.type === 'preVote' || m.type === 'preVoteResp', 'message sent before its term was persisted', node, `${m.type} term ${m.term}, persisted ${hs.term}`);
+    this.#check(
+      m.term === 0 || hs.term >= m.term || m.type === 'preVote' || m.type === 'preVoteResp',
+      'message sent before its term was persisted',
+      node,
+      `${m.type} term ${m.term}, persisted ${hs.term}`,
+    );
     switch (m.type) {
       case 'voteResp':
         if (m.reject !== true) {
           // A later persisted term also makes the grant durable: the node can never vote in m.term again.
-          this.#check(hs.term > m.term || hs.vote === m.to, 'vote granted before it was persisted', node, `term ${m.term} for ${m.to}, persisted term ${hs.term} vote ${hs.vote}`);
+          this.#check(
+            hs.term > m.term || hs.vote === m.to,
+            'vote granted before it was persisted',
+            node,
+            `term ${m.term} for ${m.to}, persisted term ${hs.term} vote ${hs.vote}`,
+          );
           this.#recordVote(node, m.term, m.to);
         }
         break;
@@ -152,12 +182,22 @@ export class Checker {
         break;
       case 'append': {
         const last = (m.index ?? 0) + (m.entries?.length ?? 0);
-        this.#check(node.storage.entries.length >= last, 'entries sent before the leader persisted them', node, `up to ${last}, persisted ${node.storage.entries.length}`);
+        this.#check(
+          node.storage.entries.length >= last,
+          'entries sent before the leader persisted them',
+          node,
+          `up to ${last}, persisted ${node.storage.entries.length}`,
+        );
         break;
       }
       case 'appendResp':
         if (m.reject !== true && m.index !== undefined) {
-          this.#check(node.storage.entries.length >= m.index, 'append acknowledged before it was persisted', node, `index ${m.index}, persisted ${node.storage.entries.length}`);
+          this.#check(
+            node.storage.entries.length >= m.index,
+            'append acknowledged before it was persisted',
+            node,
+            `index ${m.index}, persisted ${node.storage.entries.length}`,
+          );
           this.#checkAckMatchesLeader(node, m.term, m.index);
         }
         break;
@@ -176,7 +216,12 @@ export class Checker {
     // Only while it is still leader of that term is its log known to be the one acknowledged.
     if (s.role !== 'leader' || s.term !== term || s.lastIndex < index) return;
     const stored = node.storage.entries[index - 1];
-    this.#check(stored !== undefined && stored.term === core.termAt(index), 'ack vouches for entries the disk does not hold', node, `index ${index} to leader of term ${term}`);
+    this.#check(
+      stored !== undefined && stored.term === core.termAt(index),
+      'ack vouches for entries the disk does not hold',
+      node,
+      `index ${index} to leader of term ${term}`,
+    );
   }
 
   /** Checks one applied entry: in order, persisted, and identical on every node. */
@@ -189,7 +234,12 @@ export class Checker {
     st.applied = e.index;
     st.stateHash = chain(st.stateHash, e.term, dh);
     if (e.index < this.#appliedTerm.length) {
-      this.#check(this.#appliedTerm[e.index] === e.term && this.#appliedData[e.index] === dh, 'state machine safety', node, `different entry applied at ${e.index}`);
+      this.#check(
+        this.#appliedTerm[e.index] === e.term && this.#appliedData[e.index] === dh,
+        'state machine safety',
+        node,
+        `different entry applied at ${e.index}`,
+      );
       this.#check(this.#appliedState[e.index] === st.stateHash, 'state hash diverged', node, `at ${e.index}`);
     } else {
       this.#appliedTerm.push(e.term);
@@ -226,7 +276,12 @@ export class Checker {
     const required = this.#reads.get(rs.context);
     this.#check(required !== undefined, 'read state for an unknown context', node, rs.context);
     // A duplicated request may be answered twice; every answer must still cover the request time.
-    this.#check(rs.index >= (required as number), 'stale read index', node, `${rs.context}: index ${rs.index} < commit ${required} at request`);
+    this.#check(
+      rs.index >= (required as number),
+      'stale read index',
+      node,
+      `${rs.context}: index ${rs.index} < commit ${required} at request`,
+    );
   }
 
   /**
@@ -239,12 +294,22 @@ export class Checker {
     this.checks++;
     const s = core.status();
     const st = this.#nodes[node.index] as PerNode;
-    this.#check(s.term >= node.storage.hardState.term, 'in-memory term behind persisted term', node, `${s.term} < ${node.storage.hardState.term}`);
+    this.#check(
+      s.term >= node.storage.hardState.term,
+      'in-memory term behind persisted term',
+      node,
+      `${s.term} < ${node.storage.hardState.term}`,
+    );
     this.#check(s.commit <= s.lastIndex, 'commit beyond log', node, `commit ${s.commit}, last ${s.lastIndex}`);
     if (quiescent) {
       const stored = node.storage.entries;
       const ok = stored.length === s.lastIndex && (s.lastIndex === 0 || stored[s.lastIndex - 1]?.term === core.termAt(s.lastIndex));
-      this.#check(ok, 'persisted log differs from the in-memory log after its Ready completed', node, `stored ${stored.length}, in memory ${s.lastIndex}`);
+      this.#check(
+        ok,
+        'persisted log differs from the in-memory log after its Ready completed',
+        node,
+        `stored ${stored.length}, in memory ${s.lastIndex}`,
+      );
     }
 
     if (s.commit > this.maxCommit) {
@@ -254,7 +319,12 @@ export class Checker {
       }
       this.maxCommit = s.commit;
     } else if (s.commit > 0) {
-      this.#check(core.termAt(s.commit) === this.#committedTerm[s.commit], 'committed entry changed', node, `index ${s.commit}: term ${core.termAt(s.commit)} vs ${this.#committedTerm[s.commit]}`);
+      this.#check(
+        core.termAt(s.commit) === this.#committedTerm[s.commit],
+        'committed entry changed',
+        node,
+        `index ${s.commit}: term ${core.termAt(s.commit)} vs ${this.#committedTerm[s.commit]}`,
+      );
     }
 
     if (s.role !== 'leader') return;
@@ -264,7 +334,12 @@ export class Checker {
 
     const rec = st.leader;
     if (rec.term === s.term) {
-      this.#check(s.lastIndex >= rec.lastIndex && core.termAt(rec.lastIndex) === rec.lastTerm, 'leader append-only', node, `term ${s.term}: had (${rec.lastIndex}, ${rec.lastTerm}), now last ${s.lastIndex}`);
+      this.#check(
+        s.lastIndex >= rec.lastIndex && core.termAt(rec.lastIndex) === rec.lastTerm,
+        'leader append-only',
+        node,
+        `term ${s.term}: had (${rec.lastIndex}, ${rec.lastTerm}), now last ${s.lastIndex}`,
+      );
     } else {
       this.#checkCompleteness(node, core, s.term);
     }
@@ -278,7 +353,12 @@ export class Checker {
     let i = this.maxCommit;
     while (i > 0 && (this.#commitTermOf[i] as number) >= term) i--;
     if (i === 0) return;
-    this.#check(core.termAt(i) === this.#committedTerm[i], 'leader completeness', node, `leader of term ${term} lacks committed entry ${i} (term ${this.#committedTerm[i]})`);
+    this.#check(
+      core.termAt(i) === this.#committedTerm[i],
+      'leader completeness',
+      node,
+      `leader of term ${term} lacks committed entry ${i} (term ${this.#committedTerm[i]})`,
+    );
   }
 
   #recordVote(node: CheckedNode, term: number, candidate: string): void {

@@ -372,7 +372,9 @@ class Simulation {
     this.#checker.restart(node);
     // Like the node driver: replay the committed prefix into the state machine before joining.
     for (let i = 0; i < store.hardState.commit; i++) this.#checker.apply(node, store.entries[i] as Entry);
-    this.#trace.add(`${this.#now} ${node.id} start term=${store.hardState.term} vote=${store.hardState.vote} commit=${store.hardState.commit} last=${store.entries.length}`);
+    this.#trace.add(
+      `${this.#now} ${node.id} start term=${store.hardState.term} vote=${store.hardState.vote} commit=${store.hardState.commit} last=${store.entries.length}`,
+    );
     const phase = Math.floor(this.#random() * node.tickMs);
     this.#schedule(this.#now + phase + 1, { kind: Kind.Tick, node: node.index, epoch: node.epoch });
   }
@@ -439,7 +441,8 @@ class Simulation {
   // ------------------------------------------------------------ clients
 
   #propose(): SimNode | null {
-    if (this.#phase === 'faults') this.#schedule(this.#now + this.#exp(this.#o.proposalIntervalMs ?? 100), { kind: Kind.Propose, node: NONE, epoch: 0 });
+    if (this.#phase === 'faults')
+      this.#schedule(this.#now + this.#exp(this.#o.proposalIntervalMs ?? 100), { kind: Kind.Propose, node: NONE, epoch: 0 });
     else return null;
     const node = this.#pickLive();
     if (node === null) return null;
@@ -529,7 +532,9 @@ class Simulation {
         if (all || this.#random() < 0.3) links.push(i);
       }
       for (const l of links) this.#net.setLink(Math.floor(l / n), l % n, faults);
-      this.#trace.add(`${this.#now} links ${links.length} drop=${faults.drop.toFixed(2)} dup=${faults.duplicate.toFixed(2)} delay<=${faults.maxDelayMs}`);
+      this.#trace.add(
+        `${this.#now} links ${links.length} drop=${faults.drop.toFixed(2)} dup=${faults.duplicate.toFixed(2)} delay<=${faults.maxDelayMs}`,
+      );
       this.#schedule(this.#now + this.#between(500, 5000), { kind: Kind.LinkReset, node: NONE, epoch: 0, links });
     }
   }
@@ -550,7 +555,9 @@ class Simulation {
       const s = (touched.core as RaftCore).status();
       const leader = this.#nodes[this.#stableLeader] as SimNode;
       if (s.term !== this.#stableTerm || (s.role === 'leader') !== (touched === leader)) {
-        throw new SimViolation(`unstable after convergence (${touched.id}): term ${s.term} role ${s.role}, converged leader ${leader.id} term ${this.#stableTerm}`);
+        throw new SimViolation(
+          `unstable after convergence (${touched.id}): term ${s.term} role ${s.role}, converged leader ${leader.id} term ${this.#stableTerm}`,
+        );
       }
       return;
     }
@@ -594,7 +601,9 @@ class Simulation {
     this.#stableUntil = this.#now + this.#stableMs;
     this.#stableLeader = leader.index;
     this.#stableTerm = ls.term;
-    this.#trace.add(`${this.#now} CONVERGED leader=${leader.id} term=${ls.term} last=${ls.lastIndex} after ${this.#now - this.#convergeStart} ms`);
+    this.#trace.add(
+      `${this.#now} CONVERGED leader=${leader.id} term=${ls.term} last=${ls.lastIndex} after ${this.#now - this.#convergeStart} ms`,
+    );
   }
 
   // ------------------------------------------------------------ helpers
