@@ -57,7 +57,7 @@ async function measureSize(n: number): Promise<SizeResult> {
   const started = performance.now();
   for (let done = 0; done < n; done += BATCH) {
     const size = Math.min(BATCH, n - done);
-    const specs: JobSpec[] = new Array(size);
+    const specs = new Array<JobSpec>(size);
     for (let i = 0; i < size; i++) specs[i] = { id: `p-${done + i}`, at: far + ((done + i) % 3_600_000), handler: 'noop' };
     await scheduler.scheduleMany(specs);
   }
@@ -113,7 +113,7 @@ async function measureDispatch(n: number): Promise<DispatchResult> {
   const at = Date.now() + 3000 + Math.ceil(n / 10);
   for (let done = 0; done < n; done += BATCH) {
     const size = Math.min(BATCH, n - done);
-    const specs: JobSpec[] = new Array(size);
+    const specs = new Array<JobSpec>(size);
     for (let i = 0; i < size; i++) specs[i] = { id: `d-${done + i}`, at, handler: 'noop' };
     await scheduler.scheduleMany(specs);
   }

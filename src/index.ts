@@ -11,7 +11,7 @@
  *
  * The consensus layer (RaftNode, RaftCore, messages, Raft errors, storage adapters) is the
  * `scheduled-db/raft` subpath export; the HTTP adapter is `scheduled-db/http`.
- * @module
+ * @module scheduled-db
  */
 export { createScheduler } from './scheduler/create.js';
 export { Scheduler } from './scheduler/scheduler.js';
@@ -63,7 +63,11 @@ export {
   type ValidationCode,
 } from './scheduler/errors.js';
 export {
+  CATCH_UP_POLICIES,
+  EXECUTION_ERROR_TYPES,
+  EXECUTION_STATUSES,
   JOB_STATUSES,
+  OVERLAP_POLICIES,
   type BackoffOptions,
   type CatchUpPolicy,
   type CronJobSpec,
@@ -80,7 +84,7 @@ export {
   type OverlapPolicy,
   type SkippedOccurrence,
 } from './scheduler/model.js';
-export { systemClock, type Clock, type TimerHandle } from './util/clock.js';
+export { systemClock, type Clock, type CompleteClock, type TimerHandle } from './util/clock.js';
 // What a scheduler user needs in signatures (`transport`, `raft.timing`); the rest of the Raft
 // layer (node, core, messages, its errors, the storage adapters) is the `scheduled-db/raft` subpath.
 export { DEFAULT_TIMING, FAST_TIMING, type NodeId, type RaftTiming, type Transport } from './raft/index.js';

@@ -1,9 +1,8 @@
 /**
- * The consensus layer's public API (the `scheduled-db/raft` subpath): the node driver that embeds
+ * The consensus layer's public API (served to users by the `scheduled-db/raft` subpath, see src/raft-entry.ts): the node driver that embeds
  * a replicated log in a process, the pure core it drives (for custom drivers and simulators) with
  * its status and progress view, the typed errors, the timing profiles, and the contracts that
  * storage and transports implement. Everything else under `src/raft/` is internal.
- * @module
  */
 export { RaftNode, type RaftNodeOptions, type RaftNodeStatus } from './node.js';
 export { RaftCore, type RaftCoreOptions, type RaftStatus, type VoterProgress } from './core.js';

@@ -34,6 +34,7 @@ import type {
 import { completeClock, systemClock, type Clock, type CompleteClock, type TimerHandle } from '../util/clock.js';
 import { ByteArena } from '../util/byte-arena.js';
 import { SoonScheduler } from '../util/soon.js';
+import { systemRandom } from '../util/random.js';
 
 /** Options of {@link RaftNode}. */
 export interface RaftNodeOptions {
@@ -190,7 +191,7 @@ export class RaftNode implements ReplicatedLog {
     this.#stateMachine = options.stateMachine;
     this.#clock = completeClock(options.clock ?? systemClock);
     this.#soon = new SoonScheduler(() => this.#flush(), 4, this.#clock);
-    this.#random = options.random ?? Math.random;
+    this.#random = options.random ?? systemRandom;
     this.#timing = options.timing ?? DEFAULT_TIMING;
     this.#onError = options.onError ?? emitWarning;
     this.#proposals = new ProposalTracker(this.#clock, options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS);
@@ -239,7 +240,7 @@ export class RaftNode implements ReplicatedLog {
     if (this.#voters.length > 1) this.#armTick();
     if (this.#voters.length === 1) {
       // Nobody to wait for: become leader now, and let start() return a usable leader.
-      this.#core!.campaign();
+      this.#core.campaign();
       this.#kick();
       await this.#idle();
     }

@@ -14,17 +14,23 @@ export type EntryKind = 0 | 1;
  * and transports may keep references to it (and to the buffer behind it) instead of copying.
  */
 export interface Entry {
+  /** Position in the log, 1-based. */
   readonly index: number;
+  /** The leader term in which the entry was created. */
   readonly term: number;
+  /** Normal (application data) or configuration. */
   readonly kind: EntryKind;
+  /** The application's bytes; empty for a leader's no-op entry. */
   readonly data: Uint8Array;
 }
 
 /** What must be durable before any message that depends on it leaves the node. */
 export interface HardState {
+  /** The latest term this node has seen. */
   readonly term: number;
   /** Who this node voted for in `term`, or `null`. */
   readonly vote: NodeId | null;
+  /** Index of the highest entry known to be committed. */
   readonly commit: number;
 }
 
@@ -48,16 +54,23 @@ export type MessageType =
  * transport can encode it the same way. The core owns the meaning of each field.
  */
 export interface Message {
+  /** What the message is; decides which of the optional fields it carries. */
   readonly type: MessageType;
+  /** The sending node. */
   readonly from: NodeId;
+  /** The receiving node. */
   readonly to: NodeId;
+  /** The sender's term; 0 for a term-less forward (`propose`, `readIndex`). */
   readonly term: number;
   /** Term of the entry at `index` (append: the entry before `entries`; vote: candidate's last log term). */
   readonly logTerm?: number;
   /** append: index before `entries`; vote: candidate's last index; appendResp: match index or rejected index. */
   readonly index?: number;
+  /** append: the entries to store after `index`; propose: the entries to append (index and term still 0). */
   readonly entries?: readonly Entry[];
+  /** append/heartbeat: the leader's commit index. */
   readonly commit?: number;
+  /** Responses: true when the request was refused (vote not granted, append did not match). */
   readonly reject?: boolean;
   /** appendResp on reject: the follower's hint for fast back-off (its last index, or the first index of the conflicting term). */
   readonly rejectHint?: number;
@@ -72,6 +85,7 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 /** Volatile state that the application may want to observe. */
 export interface SoftState {
+  /** This node's current role. */
   readonly role: Role;
   /** The leader this node currently knows, if any. */
   readonly leader: NodeId | null;
@@ -79,7 +93,9 @@ export interface SoftState {
 
 /** A linearizable read became safe to serve once the node has applied up to `index`. */
 export interface ReadState {
+  /** The commit index the read must wait for: serve it once applied up to here. */
   readonly index: number;
+  /** The context passed to `readIndex`, identifying which read this answers. */
   readonly context: string;
 }
 
@@ -90,16 +106,23 @@ export interface ReadState {
  * `committedEntries` in order; then call `advance(ready)`.
  */
 export interface Ready {
+  /** The new role and known leader; absent when neither changed since the last Ready. */
   readonly softState?: SoftState;
+  /** The hard state to persist; absent when it did not change since the last Ready. */
   readonly hardState?: HardState;
+  /** Entries to persist before sending `messages` (empty when none). */
   readonly entries: readonly Entry[];
+  /** Messages to send once `hardState` and `entries` are durable. */
   readonly messages: readonly Message[];
+  /** Newly committed entries to apply, in log order. */
   readonly committedEntries: readonly Entry[];
+  /** Reads that became safe to serve (see {@link ReadState}). */
   readonly readStates: readonly ReadState[];
 }
 
 /** What the driver loads from storage on start. */
 export interface PersistedState {
+  /** The stored term, vote and commit index. */
   readonly hardState: HardState;
   /** Every stored entry, in index order, starting at index 1 (until snapshots exist). */
   readonly entries: readonly Entry[];
@@ -148,7 +171,9 @@ export interface StateMachine {
 export interface LeadershipChange {
   /** True once this node is leader *and* has applied every entry committed before its term began. */
   readonly isLeader: boolean;
+  /** The leader this node now knows, or `null` when none. */
   readonly leader: NodeId | null;
+  /** The term in which the change was seen. */
   readonly term: number;
 }
 

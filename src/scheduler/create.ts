@@ -5,6 +5,7 @@
  * {@link Scheduler} facade, which therefore never exists half-started.
  */
 import { RaftNode, type RaftStorage, type StateMachine, type Transport } from '../raft/index.js';
+import { holdProcess } from '../util/process-hold.js';
 import { createLevelStorage, openDiskStorage, openMemoryStorage } from '../storage/index.js';
 import { systemClock } from '../util/clock.js';
 import { decodeCommand } from './codec.js';
@@ -92,8 +93,7 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
     throw storageOrLogError(error, 'loading the log');
   }
   router.replaying = false;
-  // A ref'd handle that does nothing: it only tells Node someone is still listening.
-  const keepAlive = o.keepAlive ? setInterval(() => {}, 1 << 30) : undefined;
+  const keepAlive = o.keepAlive ? holdProcess() : undefined;
   return new Scheduler({ options: o, log, state, events, handlers, port, batcher, executor, loop, router, unsubscribe, keepAlive });
 }
 
@@ -108,7 +108,7 @@ async function openStorage(o: ResolvedOptions): Promise<RaftStorage> {
     if (storage === 'memory') return await openMemoryStorage();
     if ('path' in storage) return await openDiskStorage(storage.path, { sync: storage.sync ?? true });
     // The caller opened it and may use it for more than us: leave closing it to them.
-    return await createLevelStorage(storage.level, { closeDatabase: false });
+    return createLevelStorage(storage.level, { closeDatabase: false });
   } catch (error) {
     throw new StorageError(`could not open the storage: ${messageOf(error)}`, { cause: error });
   }

@@ -58,7 +58,7 @@ export class EventHub {
   /** Wraps a user listener so that its exceptions become `error` events instead of breaking apply. */
   #guard<K extends SchedulerEventName>(event: K, listener: Listener<K>, once: boolean): AnyListener {
     let byListener = this.#wrappers.get(event);
-    if (byListener === undefined) this.#wrappers.set(event, (byListener = new Map()));
+    if (byListener === undefined) this.#wrappers.set(event, (byListener = new Map<AnyListener, AnyListener[]>()));
     let wrappers = byListener.get(listener);
     if (wrappers === undefined) byListener.set(listener, (wrappers = []));
     const list = wrappers;

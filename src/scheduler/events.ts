@@ -29,6 +29,7 @@ export interface LeaderChange {
 
 /** Payload of `job:deleted`. */
 export interface JobDeleted {
+  /** The id of the job that is gone. */
   readonly jobId: string;
   /** `deleted` by `scheduler.delete`, `pruned` by history retention (a finished job past it). */
   readonly reason: 'deleted' | 'pruned';

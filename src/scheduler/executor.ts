@@ -16,7 +16,7 @@ import { webhookRunner } from './runners/webhook.js';
 import type { FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
 import type { WebhookRequest, WebhookResult } from './webhook.js';
 
-export type { Handler, HandlerContext, HandlerExecution } from './runners/handler.js';
+export type { Handler, HandlerContext } from './runners/handler.js';
 
 /** Settings of an {@link Executor}. */
 export interface ExecutorOptions {

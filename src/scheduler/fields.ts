@@ -12,7 +12,7 @@ import { jobIdProblem } from '../util/ids.js';
 import { parseSize } from '../util/size.js';
 
 /** What a refused value was, for the `got ...` part of a message, without echoing anything huge. */
-export function shown(value: unknown): string {
+function shown(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 50));
   return describe(value);

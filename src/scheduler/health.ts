@@ -35,7 +35,7 @@ const DEGRADED_MEMORY_PERCENT = 90;
 const DEFAULT_FAILURE_THRESHOLD = 0.1;
 
 /** This node's role as the log describes it. */
-export function nodeRole(nodeId: string, isLeader: boolean, leader: string | null): NodeRole {
+function nodeRole(nodeId: string, isLeader: boolean, leader: string | null): NodeRole {
   if (isLeader || leader === nodeId) return 'leader';
   return leader === null ? 'candidate' : 'follower';
 }

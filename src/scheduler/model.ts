@@ -8,14 +8,16 @@ import type { CatchUpPolicy, ExecutionErrorType, ExecutionStatus, JobKind, JobSt
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export {
+  CATCH_UP_POLICIES,
+  EXECUTION_ERROR_TYPES,
+  EXECUTION_STATUSES,
   JOB_STATUSES,
+  OVERLAP_POLICIES,
   type CatchUpPolicy,
   type ExecutionErrorType,
   type ExecutionStatus,
-  type JobKind,
   type JobStatus,
   type OverlapPolicy,
-  type SkipReason,
 } from './vocabulary.js';
 
 /** Exponential backoff between attempts of one occurrence: `min(maxMs, initialMs * factor^(attempt-1))`, then jittered. */
@@ -77,35 +79,59 @@ export type JobSpec = OneShotJobSpec | CronJobSpec;
 
 /** A job as stored and returned. Optional fields are absent, never `undefined`-valued in JSON. */
 export interface Job {
+  /** The job's id: the caller's `id`, or the UUID generated for it. */
   readonly id: string;
+  /** `once` for a one-shot job (`at`), `cron` for a recurring one. */
   readonly kind: JobKind;
   /** One-shot: the scheduled time. */
   readonly at?: number;
+  /** Cron: the expression as given; absent for a one-shot job. */
   readonly cron?: string;
+  /** Cron: the IANA zone the expression is read in (`UTC` unless given); absent for a one-shot job. */
   readonly timezone?: string;
+  /** Cron: no occurrence before this time (epoch ms); absent when none was given. */
   readonly startAt?: number;
+  /** Cron: no occurrence after this time (epoch ms); absent when the schedule has no end. */
   readonly endAt?: number;
+  /** Name of the registered handler that runs the job; absent for a webhook job. */
   readonly handler?: string;
+  /** The http(s) URL each attempt POSTs to; absent for a handler job. */
   readonly webhook?: string;
+  /** The spec's payload, handed to the handler or sent in the webhook body; absent when none was given. */
   readonly payload?: JsonValue;
+  /** Attempts per occurrence, the first included (the spec's value or the scheduler's default). */
   readonly maxAttempts: number;
+  /** Backoff between attempts of one occurrence, with the defaults filled in. */
   readonly backoff: BackoffOptions;
+  /** Per-attempt timeout in ms. */
   readonly timeoutMs: number;
+  /** Cron: what happens to an occurrence due while the previous one still runs (default `skip`). */
   readonly overlap: OverlapPolicy;
+  /** Cron: what happens to occurrences missed while no node could fire them (default `fire-once`). */
   readonly catchUp: CatchUpPolicy;
+  /** For catch-up `fire-all`: how far back (ms) missed occurrences are still run (default 1h). */
   readonly catchUpWindowMs: number;
+  /** When the job was created (epoch ms). */
   readonly createdAt: number;
+  /** When the job last changed: created, updated, paused or resumed, started, finished or cancelled (epoch ms). */
   readonly updatedAt: number;
   /** The next time something runs for this job (an occurrence or a retry); absent when none is left. */
   readonly nextRunAt?: number;
+  /** Status of the latest occurrence (`pending` before the first one and between retries). */
   readonly status: JobStatus;
+  /** True while the job is paused: nothing fires until it is resumed. */
   readonly paused: boolean;
   /** Attempts made for the latest occurrence. */
   readonly attemptCount: number;
+  /** When the first attempt of the latest occurrence started (epoch ms); absent before any attempt. */
   readonly firstAttemptAt?: number;
+  /** When the latest attempt of the latest occurrence started (epoch ms); absent before any attempt. */
   readonly lastAttemptAt?: number;
+  /** When the latest occurrence completed (epoch ms); absent unless it completed. */
   readonly completedAt?: number;
+  /** When the job was cancelled (epoch ms); absent unless cancelled. */
   readonly cancelledAt?: number;
+  /** The reason given to `cancel()`; absent when none was given or the job is not cancelled. */
   readonly cancellationReason?: string;
   /** Node running the current attempt, while one runs. */
   readonly executingNodeId?: string;
@@ -117,16 +143,27 @@ export interface Job {
 
 /** The status view of a job (the HTTP contract's JobStatus). */
 export interface JobStatusInfo {
+  /** The job's id. */
   readonly jobId: string;
+  /** Status of the latest occurrence (`pending` before the first one and between retries). */
   readonly status: JobStatus;
+  /** Attempts made for the latest occurrence. */
   readonly attemptCount: number;
+  /** When the job was created (epoch ms). */
   readonly createdAt: number;
+  /** When the first attempt of the latest occurrence started (epoch ms); absent before any attempt. */
   readonly firstAttemptAt?: number;
+  /** When the latest attempt of the latest occurrence started (epoch ms); absent before any attempt. */
   readonly lastAttemptAt?: number;
+  /** When the latest occurrence completed (epoch ms); absent unless it completed. */
   readonly completedAt?: number;
+  /** When the job was cancelled (epoch ms); absent unless cancelled. */
   readonly cancelledAt?: number;
+  /** The reason given to `cancel()`; absent when none was given or the job is not cancelled. */
   readonly cancellationReason?: string;
+  /** Node running the current attempt, while one runs. */
   readonly executingNodeId?: string;
+  /** The next time something runs for this job (an occurrence or a retry); absent when none is left. */
   readonly nextRunAt?: number;
 }
 
@@ -134,6 +171,7 @@ export interface JobStatusInfo {
 export interface Execution {
   /** Derived: `${jobId}@${scheduledAt}#${attempt}` — unique per occurrence and attempt. */
   readonly id: string;
+  /** The job this attempt ran for. */
   readonly jobId: string;
   /** The occurrence this attempt belongs to. */
   readonly scheduledAt: number;
@@ -141,22 +179,33 @@ export interface Execution {
   readonly attempt: number;
   /** Same for every attempt of one occurrence: `${jobId}@${scheduledAt}`. */
   readonly idempotencyKey: string;
+  /** The node that ran the attempt. */
   readonly nodeId: string;
+  /** When the attempt started (epoch ms). */
   readonly startedAt: number;
+  /** When the attempt ended (epoch ms); absent while it runs. */
   readonly endedAt?: number;
+  /** `in_progress` while it runs, then its outcome. */
   readonly status: ExecutionStatus;
   /** True when the occurrence started later than the scheduler's `missedThreshold` after its time. */
   readonly late: boolean;
+  /** The failure's message; absent unless the attempt failed, timed out or was cancelled. */
   readonly error?: string;
+  /** Why the attempt failed; absent unless it did. */
   readonly errorType?: ExecutionErrorType;
+  /** Webhook attempts: the HTTP status the target answered; absent when no response arrived or for a handler. */
   readonly httpStatus?: number;
+  /** Webhook attempts: how long the target took to answer, in ms; absent when no response arrived or for a handler. */
   readonly responseTimeMs?: number;
 }
 
 /** A recorded occurrence that did not run. */
 export interface SkippedOccurrence {
+  /** The job the occurrence belongs to. */
   readonly jobId: string;
+  /** The occurrence's scheduled time (epoch ms). */
   readonly scheduledAt: number;
+  /** When it was recorded as not run (epoch ms). */
   readonly recordedAt: number;
   /** `overlap`: the previous occurrence still ran; `catch-up`: missed and the policy skipped it; `missed`: missed (counted, possibly run once for several). */
   readonly reason: SkipReason;

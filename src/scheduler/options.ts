@@ -4,8 +4,9 @@
  * fails at creation with a {@link ValidationError} naming it instead of at the first job.
  */
 import os from 'node:os';
+import { systemRandom } from '../util/random.js';
 import type { AbstractLevel } from 'abstract-level';
-import type { NodeId, Transport } from '../raft/types.js';
+import type { NodeId, Transport } from '../raft/index.js';
 import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
 import { ValidationError } from './errors.js';
 import { booleanField, durationField, integerField, numberField, plainObjectField, sizeField, stringField } from './fields.js';
@@ -35,7 +36,18 @@ export type LevelDatabase = AbstractLevel<any, any, any>;
  * Where the Raft log lives: `'memory'` (default; nothing survives the process), a classic-level
  * directory (`path`; `sync` fsyncs every write, default true), or a database you opened yourself.
  */
-export type StorageOption = 'memory' | { readonly path: string; readonly sync?: boolean } | { readonly level: LevelDatabase };
+export type StorageOption =
+  | 'memory'
+  | {
+      /** Directory of the classic-level database holding the log (created when missing). */
+      readonly path: string;
+      /** Fsync every write before it counts as persisted (default true). */
+      readonly sync?: boolean;
+    }
+  | {
+      /** An abstract-level database you opened yourself; the scheduler uses it, you close it. */
+      readonly level: LevelDatabase;
+    };
 
 /** Webhook delivery settings. */
 export interface WebhookOptions {
@@ -165,7 +177,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   ) {
     throw invalid('clock', 'soon and nextTurn, when present, must be functions');
   }
-  const random = options.random ?? Math.random;
+  const random = options.random ?? systemRandom;
   if (typeof random !== 'function') throw invalid('random', 'must be a function returning numbers in [0, 1)');
 
   return {

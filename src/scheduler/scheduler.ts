@@ -6,6 +6,7 @@
  * `createScheduler` (create.ts), the composition root.
  */
 import type { ReplicatedLog } from '../raft/index.js';
+import { holdProcess, type ProcessHold } from '../util/process-hold.js';
 import type { CompleteClock } from '../util/clock.js';
 import { generateId } from '../util/ids.js';
 import { storageOrLogError, translateLogError, type CommandPort } from './command-port.js';
@@ -47,7 +48,7 @@ export interface SchedulerParts {
   /** Ends the router's leadership subscription. */
   readonly unsubscribe: () => void;
   /** The handle that keeps the process alive while the scheduler is open (`keepAlive`). */
-  readonly keepAlive: NodeJS.Timeout | undefined;
+  readonly keepAlive: ProcessHold | undefined;
 }
 
 /**
@@ -76,7 +77,7 @@ export class Scheduler {
   readonly #loop: LeaderLoop;
   readonly #router: EffectRouter;
   readonly #unsubscribe: () => void;
-  readonly #keepAlive: NodeJS.Timeout | undefined;
+  readonly #keepAlive: ProcessHold | undefined;
   #closing: Promise<void> | undefined;
 
   /**
@@ -366,11 +367,11 @@ export class Scheduler {
     // The system clock's timers are unref'd (a scheduler never keeps a process alive on its
     // own), but a close in progress must: otherwise `await scheduler.close()` as the last line
     // of a script lets Node exit half-way (code 13) before the storage is closed.
-    const keepAlive = setInterval(() => {}, 1 << 30);
+    const hold = holdProcess();
     try {
       await this.#shutdown();
     } finally {
-      clearInterval(keepAlive);
+      hold.release();
     }
   }
 
@@ -392,7 +393,7 @@ export class Scheduler {
     this.#batcher.close();
     this.#unsubscribe();
     this.#loop.deactivate();
-    clearInterval(this.#keepAlive);
+    this.#keepAlive?.release();
     try {
       await this.#log.close();
     } catch (error) {

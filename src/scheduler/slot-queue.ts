@@ -40,7 +40,7 @@ export class SlotQueue {
   /** The wake time of `key`, or `undefined` when it is not queued. */
   get(key: string): number | undefined {
     const slot = this.#slotOf.get(key);
-    return slot === undefined ? undefined : (this.#heapTime[this.#posOf[slot] as number] as number);
+    return slot === undefined ? undefined : this.#heapTime[this.#posOf[slot] as number];
   }
 
   /** Whether `key` is queued. */

@@ -70,27 +70,41 @@ export interface SchedulerStats {
   readonly leader: string | null;
   /** Jobs stored against `maxJobs`. */
   readonly jobs: {
+    /** Jobs stored now. */
     readonly current: number;
+    /** The configured `maxJobs`. */
     readonly limit: number;
+    /** Jobs that can still be scheduled: `limit - current`, never below 0. */
     readonly available: number;
+    /** Stored jobs per status (of their latest occurrence). */
     readonly byStatus: Readonly<Record<JobStatus, number>>;
   };
   /** The state's memory estimate (what capacity checks use) against the configured budget. */
   readonly memory: {
+    /** The estimate of the stored state, in bytes. */
     readonly currentBytes: number;
+    /** The configured memory budget, in bytes. */
     readonly limitBytes: number;
+    /** Budget left: `limitBytes - currentBytes`, never below 0. */
     readonly availableBytes: number;
+    /** `currentBytes` as a percentage of `limitBytes` (not rounded). */
     readonly utilizationPercent: number;
   };
   /** Recorded attempts by status. */
   readonly executions: {
+    /** Attempts running now. */
     readonly inProgress: number;
+    /** Attempts that completed. */
     readonly completed: number;
+    /** Attempts that failed. */
     readonly failed: number;
+    /** Attempts that timed out. */
     readonly timeout: number;
+    /** Attempts that were cancelled. */
     readonly cancelled: number;
     /** (failed + timeout) / finished attempts, 0 when none finished. */
     readonly failureRate: number;
+    /** When the most recent attempt started (epoch ms); absent before any attempt. */
     readonly lastExecutedAt?: number;
   };
   /** Attempts running (or waiting for a concurrency slot) on this node. */

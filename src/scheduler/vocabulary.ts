@@ -5,16 +5,16 @@
  */
 
 /** Every kind of job: one-shot (`at`) and recurring (`cron`). */
-export const JOB_KINDS = ['once', 'cron'] as const;
+const JOB_KINDS = ['once', 'cron'] as const;
 
 /** Whether a job runs once at an absolute time or on a cron schedule. */
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Every capacity a scheduling call can exceed (see {@link CapacityLimitType}). */
-export const CAPACITY_LIMIT_TYPES = ['job_count', 'memory'] as const;
+const CAPACITY_LIMIT_TYPES = ['job_count', 'memory'] as const;
 
 /** Which capacity limit a refused scheduling call would exceed: the job count or the memory estimate. */
-export type CapacityLimitType = (typeof CAPACITY_LIMIT_TYPES)[number];
+type CapacityLimitType = (typeof CAPACITY_LIMIT_TYPES)[number];
 
 /** Every job status, in lifecycle order (see {@link JobStatus}). */
 export const JOB_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled', 'timeout'] as const;
@@ -55,7 +55,7 @@ export const CATCH_UP_POLICIES = ['fire-once', 'fire-all', 'skip'] as const;
 export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
 
 /** Every reason an occurrence is recorded as not run (see {@link SkipReason}). */
-export const SKIP_REASONS = ['overlap', 'catch-up', 'missed'] as const;
+const SKIP_REASONS = ['overlap', 'catch-up', 'missed'] as const;
 
 /**
  * Why a recorded occurrence did not run. `overlap`: the previous occurrence still ran;

@@ -16,7 +16,7 @@ import { isPrivateAddress } from '../util/ip.js';
 import type { ExecutionErrorType, JsonValue } from './model.js';
 
 /** Package version sent in `User-Agent`; kept as a constant so no JSON import is needed at runtime. */
-export const WEBHOOK_USER_AGENT = 'scheduled-db/0.1.0';
+const WEBHOOK_USER_AGENT = 'scheduled-db/0.1.0';
 
 /** One webhook attempt to deliver. Times are epoch milliseconds. */
 export interface WebhookRequest {

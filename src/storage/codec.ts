@@ -6,7 +6,7 @@
  * last index as fixed-width big-endian numbers, so the store's lexicographic order is log order
  * and the whole run index can be rebuilt from keys alone.
  */
-import type { Entry, EntryKind, HardState } from '../raft/types.js';
+import type { Entry, HardState } from '../raft/types.js';
 
 /** Prefix byte of a run key (`'r'`); followed by first and last index, 8 big-endian bytes each. */
 const RUN_PREFIX = 0x72;
@@ -93,7 +93,7 @@ export function decodeRun(first: number, value: Uint8Array, out: Entry[]): numbe
     const length = readVarint(bytes, cursor);
     const end = cursor.pos + length;
     if (end > bytes.length) throw new Error(`storage: corrupt entry ${index} (truncated data)`);
-    out.push({ index, term, kind: kind as EntryKind, data: bytes.subarray(cursor.pos, end) });
+    out.push({ index, term, kind: kind, data: bytes.subarray(cursor.pos, end) });
     cursor.pos = end;
     index++;
   }

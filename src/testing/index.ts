@@ -1,7 +1,7 @@
 /**
  * Test helpers for applications that embed scheduled-db: a clock moved by hand and the
  * deterministic cluster simulator.
- * @module
+ * @module scheduled-db/testing
  */
 export { ManualClock } from '../util/manual-clock.js';
 export { createRandom, runSimulation, type SimulationOptions, type SimulationResult } from './sim/index.js';

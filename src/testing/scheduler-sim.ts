@@ -109,7 +109,7 @@ export interface SchedulerSimResult {
  * Scheduler timeouts of the simulated cluster: short, so a minute of quiet covers most retries.
  * The in-progress timeout is 2, 4 or 6 s by seed (job timeouts are mostly shorter, sometimes longer).
  */
-export const SIM_TIMEOUTS: Omit<ClusterTimeouts, 'clockSkewMs'> = {
+const SIM_TIMEOUTS: Omit<ClusterTimeouts, 'clockSkewMs'> = {
   inProgressTimeoutMs: 4000,
   executionTimeoutMs: 2000,
   missedThresholdMs: 1000,

@@ -9,6 +9,7 @@ import { completeClock, systemClock, type Clock, type CompleteClock } from '../u
 import { SoonScheduler } from '../util/soon.js';
 import { cloneMessage } from './clone.js';
 import { ByteArena } from '../util/byte-arena.js';
+import { systemRandom } from '../util/random.js';
 
 /** Faults of one directed link. Absent fields mean a perfect link. */
 export interface LinkFaults {
@@ -75,7 +76,7 @@ export class MemoryNetwork {
   constructor(options: MemoryNetworkOptions = {}) {
     this.#clock = completeClock(options.clock ?? systemClock);
     this.#soon = new SoonScheduler(() => this.#flush(), 8, this.#clock);
-    this.#random = options.random ?? Math.random;
+    this.#random = options.random ?? systemRandom;
   }
 
   /** The transport of node `id`. A closed node may connect again (a restart); two open endpoints may not share an id. */

@@ -115,6 +115,7 @@ describe('validateTimezone', () => {
       assert.throws(
         () => validateTimezone(z as string, 'tz'),
         (err: unknown) => err instanceof ValidationError && err.code === 'INVALID_TIMEZONE' && err.field === 'tz',
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- hostile inputs of any type, printed as they are
         String(z),
       );
     }

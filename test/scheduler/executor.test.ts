@@ -182,7 +182,7 @@ describe('Executor', () => {
       handlers: {
         work: (ctx) => {
           signal = ctx.signal;
-          return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+          return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
         },
       },
     });

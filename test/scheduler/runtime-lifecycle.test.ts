@@ -13,7 +13,7 @@ describe('scheduler runtime: cancel, delete, pause, resume, trigger, update', ()
     scheduler.handle('long', (ctx) => {
       runs++;
       signal = ctx.signal;
-      return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
     });
     await clock.advanceTo(T0 + 1000);
     await scheduler.schedule({ id: 'c', cron: '* * * * *', handler: 'long', timeout: '1h' });

@@ -112,7 +112,7 @@ describe('scheduler runtime: overlap and catch-up policies', () => {
     const ats = started.map((s) => s.at);
     assert.ok(
       ats.every((at) => at >= T0 + 5 * MINUTE + 30_000 && at <= T0 + 10 * MINUTE),
-      `within the window: ${ats.map((a) => (a - T0) / MINUTE)}`,
+      `within the window: ${ats.map((a) => (a - T0) / MINUTE).join(',')}`,
     );
     assert.equal(ats.at(-1), T0 + 10 * MINUTE);
     assert.deepEqual(

@@ -4,7 +4,7 @@ import { CATCH_UP_RECORD_LIMIT, CATCH_UP_SCAN_LIMIT, SchedulerState, type StartE
 import { HOUR, MIN, SEC, T0, create, cron, ctx, finish, ok, recording, rejected, start, tick } from './state.fixtures.js';
 
 function outcome(state: SchedulerState, command: ReturnType<typeof start>): StartExecutionResult {
-  return ok<StartExecutionResult>(state.apply(command as Parameters<SchedulerState['apply']>[0] & { type: 'startExecution' }));
+  return ok<StartExecutionResult>(state.apply(command));
 }
 
 describe('cron schedule', () => {

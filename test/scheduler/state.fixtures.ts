@@ -14,7 +14,7 @@ export const MIN = 60 * SEC;
 export const HOUR = 60 * MIN;
 
 export const LIMITS = { maxJobs: 1_000_000, maxMemoryBytes: 1e12 } as const;
-export const DEFAULT_BACKOFF = { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0.2 } as const;
+const DEFAULT_BACKOFF = { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0.2 } as const;
 
 const OPTIONS = {
   maxAttempts: 3,
@@ -63,7 +63,7 @@ export function ok<R extends ApplyResult>(result: ApplyResult): R {
 /** Asserts a rejection with `code` and returns its info. */
 export function rejected(result: ApplyResult, code: string): Rejection['rejected'] {
   assert.equal(result.ok, false, `expected ${code}, got ${JSON.stringify(result)}`);
-  const info = (result as Rejection).rejected;
+  const info = result.rejected;
   assert.equal(info.code, code, info.message);
   return info;
 }

@@ -55,6 +55,7 @@ describe('parseSize', () => {
         () => parseSize(bad as string),
         (err: unknown) =>
           (err instanceof RangeError || err instanceof TypeError) && /^(must be|invalid size|is too large)/.test(err.message),
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- hostile inputs of any type, printed as they are
         `accepted ${String(bad)}`,
       );
     }

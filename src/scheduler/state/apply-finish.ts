@@ -3,7 +3,6 @@
  * the retry (with backoff) or closes the occurrence; a timed-out attempt whose handler may still
  * run holds its retry until it settles.
  */
-import type { ExecutionErrorType } from '../model.js';
 import type { FinishExecutionCommand, SettleExecutionCommand } from './commands.js';
 import { wakeOf } from './derive.js';
 import type { ExecutionRecord, JobRecord, Occurrence } from './records.js';
@@ -66,7 +65,7 @@ export function applyFinish(store: Store, cmd: FinishExecutionCommand): FinishEx
   }
   const status = cmd.status;
   store.endExecution(job, e, status, now, typeof cmd.error === 'string' ? cmd.error : undefined);
-  if (cmd.errorType !== undefined) e.errorType = cmd.errorType as ExecutionErrorType;
+  if (cmd.errorType !== undefined) e.errorType = cmd.errorType;
   if (typeof cmd.httpStatus === 'number') e.httpStatus = cmd.httpStatus;
   if (typeof cmd.responseTimeMs === 'number') e.responseTimeMs = cmd.responseTimeMs;
   occ.running = undefined;

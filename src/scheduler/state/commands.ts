@@ -26,7 +26,7 @@ export interface JobDefinition {
 }
 
 /** Limits stamped by the proposer so every replica enforces the same numbers. */
-export interface CapacityLimits {
+interface CapacityLimits {
   readonly maxJobs: number;
   readonly maxMemoryBytes: number;
 }

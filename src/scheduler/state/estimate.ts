@@ -20,11 +20,11 @@ import type { ExecutionRecord } from './records.js';
 /** A pending job: its record, its map entry and listing slot, its boxed times. */
 export const JOB_BYTES = 240;
 /** The schedule object of a cron job. */
-export const CRON_BYTES = 64;
+const CRON_BYTES = 64;
 /** The run record a job gets with its first attempt (or cancellation, or skip). */
 export const RUN_BYTES = 176;
 /** One stored attempt (record, boxed times, its slot in the history). */
-export const EXECUTION_BYTES = 256;
+const EXECUTION_BYTES = 256;
 /** One recorded skipped or missed occurrence. */
 export const SKIP_BYTES = 88;
 

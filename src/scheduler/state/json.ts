@@ -7,8 +7,6 @@ import { MAX_PAYLOAD_DEPTH } from '../limits.js';
 import type { JsonValue } from '../model.js';
 
 // Deeper payloads are refused by `apply` as by validation, so the recursive helpers below stay far from the stack limit.
-export { MAX_PAYLOAD_DEPTH } from '../limits.js';
-
 /**
  * Estimated heap bytes of a JSON value (V8 object and string layouts, rounded), or -1 when it
  * nests deeper than {@link MAX_PAYLOAD_DEPTH} or holds something that is not JSON. Iterative,

@@ -17,19 +17,6 @@ import type {
   UpdateJobCommand,
 } from './commands.js';
 
-/** Stable codes of a {@link Rejection}. */
-export type RejectionCode =
-  | 'JOB_NOT_FOUND'
-  | 'EXECUTION_NOT_FOUND'
-  | 'JOB_CONFLICT'
-  | 'CAPACITY'
-  | 'INVALID_STATE'
-  | 'INVALID_DEFINITION'
-  | 'INVALID_COMMAND'
-  | 'DUPLICATE_EXECUTION'
-  | 'STALE'
-  | 'INTERNAL';
-
 /** Why `apply` refused a command (nothing changed, except where a code's doc says otherwise). */
 export type RejectionInfo =
   | { readonly code: 'JOB_NOT_FOUND'; readonly message: string; readonly jobId: string }
@@ -281,7 +268,7 @@ export interface JobPage {
 }
 
 /** Executions stored, by status. */
-export interface ExecutionCounts {
+interface ExecutionCounts {
   readonly completed: number;
   readonly failed: number;
   readonly timeout: number;

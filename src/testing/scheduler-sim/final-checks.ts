@@ -49,7 +49,7 @@ const FINAL = new Set(['completed', 'failed', 'timeout']);
  * Longest one attempt can keep an occurrence busy: the attempt itself until it ends or is
  * presumed dead, a held retry until released, then the backoff, plus an election's worth of slack.
  */
-export function attemptSpanMs(job: Pick<Job, 'timeoutMs' | 'backoff'>, inProgressTimeoutMs: number): number {
+function attemptSpanMs(job: Pick<Job, 'timeoutMs' | 'backoff'>, inProgressTimeoutMs: number): number {
   const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs, inProgressTimeoutMs);
   return running + inProgressTimeoutMs + job.backoff.maxMs + 2000;
 }

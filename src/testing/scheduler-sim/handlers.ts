@@ -88,7 +88,7 @@ function behave(env: HandlerEnv, ctx: HandlerContext, record: InvocationRecord, 
         const signal = ctx.signal;
         const onAbort = (): void => {
           done();
-          reject(new Error(`aborted: ${String((signal.reason as { message?: unknown } | undefined)?.message ?? 'signal')}`));
+          reject(new Error(`aborted: ${signal.reason instanceof Error ? signal.reason.message : 'signal'}`));
         };
         if (signal.aborted) return onAbort();
         signal.addEventListener('abort', onAbort, { once: true });

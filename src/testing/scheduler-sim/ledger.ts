@@ -93,7 +93,7 @@ export class Ledger {
   /** `node` applied the start of `execution` (an `execution:started` event). */
   started(node: string, incarnation: number, execution: Execution): void {
     let mine = this.#applied.get(node);
-    if (mine === undefined) this.#applied.set(node, (mine = new Map()));
+    if (mine === undefined) this.#applied.set(node, (mine = new Map<string, AppliedStart>()));
     const earlier = mine.get(execution.id);
     if (earlier !== undefined) {
       this.#sink.violation(

@@ -11,7 +11,7 @@
  */
 import type { AbstractLevel } from 'abstract-level';
 import type { LevelDatabase } from '../../scheduler/options.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { CompleteClock, TimerHandle } from '../../util/clock.js';
 
 /** The life of one process incarnation: alive until `kill()`; work of a dead one never resumes. */
 export class Fence {
@@ -59,8 +59,8 @@ export class Fence {
 }
 
 /** One process's view of the shared simulated clock: its timers die with it. */
-export class ProcessClock implements Clock {
-  readonly #base: Clock;
+export class ProcessClock implements CompleteClock {
+  readonly #base: CompleteClock;
   readonly #fence: Fence;
   readonly #timers = new Set<TimerHandle>();
   readonly #offsetMs: number;
@@ -70,7 +70,7 @@ export class ProcessClock implements Clock {
    * @param fence - the process whose timers these are.
    * @param offsetMs - how far this machine's wall clock is ahead of the simulation's (skew).
    */
-  constructor(base: Clock, fence: Fence, offsetMs = 0) {
+  constructor(base: CompleteClock, fence: Fence, offsetMs = 0) {
     this.#base = base;
     this.#fence = fence;
     this.#offsetMs = offsetMs;
@@ -99,6 +99,15 @@ export class ProcessClock implements Clock {
     if (handle === undefined) return;
     this.#timers.delete(handle);
     this.#base.clearTimeout(handle);
+  }
+
+  /** Deferred work is the simulation's to order; a dead process's never runs. */
+  soon(fn: () => void): void {
+    if (this.#fence.alive) this.#base.soon(() => this.#fence.alive && fn());
+  }
+
+  nextTurn(fn: () => void): void {
+    if (this.#fence.alive) this.#base.nextTurn(() => this.#fence.alive && fn());
   }
 }
 
@@ -135,7 +144,7 @@ export interface DiskModel {
  */
 // `AbstractLevel<any, any, any>` is the scheduler's own option type (see LevelDatabase).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence, clock: Clock, disk: DiskModel): LevelDatabase {
+export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence, clock: CompleteClock, disk: DiskModel): LevelDatabase {
   const inner = db as unknown as StorageSurface;
   const call = <T>(fn: () => Promise<T>): Promise<T> => (fence.alive ? fence.guard(fn()) : Fence.never<T>());
   const inFlight = new Set<() => void>();
@@ -154,7 +163,7 @@ export function fencedLevel(db: AbstractLevel<any, any, any>, fence: Fence, cloc
         inFlight.add(write);
         const delay = disk.writeDelayMs();
         if (delay > 0) clock.setTimeout(write, delay);
-        else setImmediate(write);
+        else clock.nextTurn(write);
       }),
     );
   };

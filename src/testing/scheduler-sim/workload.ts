@@ -34,7 +34,7 @@ export interface Patch {
 export type Outcome = 'acked' | 'rejected' | 'refused' | 'uncertain' | 'invalid' | 'no-node';
 
 /** One call of one operation (a schedule may take several). */
-export interface TryRecord {
+interface TryRecord {
   readonly node: string;
   readonly at: number;
   outcome: Outcome | 'pending';

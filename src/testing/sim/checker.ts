@@ -47,7 +47,7 @@ interface PerNode {
 }
 
 /** Hash of a byte string (FNV-1a). */
-export function hashBytes(data: Uint8Array): number {
+function hashBytes(data: Uint8Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < data.length; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
   return h >>> 0;

@@ -48,7 +48,10 @@ export interface SimulationOptions {
    * the leader crashes after `warmupMs` (plus a random fraction of a tick) and stays down; the run
    * ends when a proposal made after the crash commits, reported as `failoverMs`.
    */
-  readonly failover?: { readonly warmupMs?: number };
+  readonly failover?: {
+    /** Simulated ms before the leader is crashed (default 3000). */
+    readonly warmupMs?: number;
+  };
   /** How many trailing trace lines to keep for a report (default 200). */
   readonly traceSize?: number;
   /** Receives every trace line as it happens (verbose replay). */
