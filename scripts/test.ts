@@ -1,7 +1,7 @@
 /**
  * Runs one group of test files in a single node:test run, so the runner's closing lines count every
- * file of the group: `unit` (all but the simulators), `sim` (the simulators: test/sim/** and
- * test/scheduler/cluster-sim*.test.ts) or `all`. Arguments after the group go to node:test.
+ * file of the group: `unit` (all but the simulators), `sim` (the simulators' tests, under test/testing/,
+ * mirroring src/testing/) or `all`. Arguments after the group go to node:test.
  *
  *   node --import tsx scripts/test.ts unit --test-name-pattern=cron
  */
@@ -14,7 +14,7 @@ type Group = (typeof GROUPS)[number];
 
 /** Simulator tests: long, seed-driven runs of whole clusters. */
 function isSimulation(file: string): boolean {
-  return file.startsWith('test/sim/') || /^test\/scheduler\/cluster-sim[^/]*\.test\.ts$/.test(file);
+  return file.startsWith('test/testing/');
 }
 
 function testFiles(group: Group): string[] {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAST_TIMING } from '../../src/raft/timing.js';
-import { runSimulation, type SimulationOptions } from '../../src/testing/index.js';
+import { FAST_TIMING } from '../../../src/raft/timing.js';
+import { runSimulation, type SimulationOptions } from '../../../src/testing/index.js';
 
 /**
  * Every seed that ever failed, with what it found. They run on every `npm test`, whatever the

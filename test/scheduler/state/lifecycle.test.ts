@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../src/scheduler/state/index.js';
+import { SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../../src/scheduler/state/index.js';
 import {
   HOUR,
   MIN,
@@ -17,7 +17,7 @@ import {
   rejected,
   start,
   tick,
-} from './state.fixtures.js';
+} from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
 

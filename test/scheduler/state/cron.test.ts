@@ -1,7 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CATCH_UP_RECORD_LIMIT, CATCH_UP_SCAN_LIMIT, SchedulerState, type StartExecutionResult } from '../../src/scheduler/state/index.js';
-import { HOUR, MIN, SEC, T0, create, cron, ctx, finish, ok, recording, rejected, start, tick } from './state.fixtures.js';
+import {
+  CATCH_UP_RECORD_LIMIT,
+  CATCH_UP_SCAN_LIMIT,
+  SchedulerState,
+  type StartExecutionResult,
+} from '../../../src/scheduler/state/index.js';
+import { HOUR, MIN, SEC, T0, create, cron, ctx, finish, ok, recording, rejected, start, tick } from '../../fixtures/state.js';
 
 function outcome(state: SchedulerState, command: ReturnType<typeof start>): StartExecutionResult {
   return ok<StartExecutionResult>(state.apply(command));

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAST_TIMING } from '../../src/raft/timing.js';
-import { runSimulation, type SimulationOptions } from '../../src/testing/index.js';
+import { FAST_TIMING } from '../../../src/raft/timing.js';
+import { runSimulation, type SimulationOptions } from '../../../src/testing/index.js';
 
 /** Runs `count` seeds from `from`; fails with the seed, violation and trace tail of the first bad run. */
 function runSeeds(from: number, count: number, extra: Omit<SimulationOptions, 'seed'> = {}): { events: number; maxConvergenceMs: number } {

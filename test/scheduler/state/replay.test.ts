@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SchedulerState, type ApplyResult } from '../../src/scheduler/state/index.js';
-import type { Command } from '../../src/scheduler/state/commands.js';
-import { assertConsistent, create, flatten, MIN, once, randomLog, seeded, T0 } from './state.fixtures.js';
+import { SchedulerState, type ApplyResult } from '../../../src/scheduler/state/index.js';
+import type { Command } from '../../../src/scheduler/state/commands.js';
+import { assertConsistent, create, flatten, MIN, once, randomLog, seeded, T0 } from '../../fixtures/state.js';
 
 const LENGTH = 2000;
 
@@ -137,7 +137,7 @@ describe('deterministic replay', () => {
     try {
       const file = join(dir, 'log.json');
       writeFileSync(file, text);
-      const module = pathToFileURL(join(import.meta.dirname, '../../src/scheduler/state/index.js')).href;
+      const module = pathToFileURL(join(import.meta.dirname, '../../../src/scheduler/state/index.js')).href;
       const script = [
         `import { SchedulerState } from ${JSON.stringify(module)};`,
         `import { readFileSync } from 'node:fs';`,

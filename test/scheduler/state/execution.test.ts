@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../src/scheduler/state/index.js';
-import type { Command } from '../../src/scheduler/state/commands.js';
-import { MIN, SEC, T0, create, ctx, finish, ok, once, recording, rejected, start, tick } from './state.fixtures.js';
+import { SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
+import type { Command } from '../../../src/scheduler/state/commands.js';
+import { MIN, SEC, T0, create, ctx, finish, ok, once, recording, rejected, start, tick } from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
 

@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_TIMING } from '../../src/raft/timing.js';
-import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
-import { SchedulerState, type DecideContext } from '../../src/scheduler/state/index.js';
-import type { JobDefinition } from '../../src/scheduler/state/commands.js';
-import { createRandom } from '../../src/testing/sim/random.js';
-import { MemoryNetwork } from '../../src/transport/memory-network.js';
-import { ManualClock } from '../../src/util/manual-clock.js';
+import { DEFAULT_TIMING } from '../../../src/raft/timing.js';
+import { createScheduler, type Scheduler } from '../../../src/scheduler/scheduler.js';
+import { SchedulerState, type DecideContext } from '../../../src/scheduler/state/index.js';
+import type { JobDefinition } from '../../../src/scheduler/state/commands.js';
+import { createRandom } from '../../../src/testing/sim/random.js';
+import { MemoryNetwork } from '../../../src/transport/memory-network.js';
+import { ManualClock } from '../../../src/util/manual-clock.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const SEC = 1000;

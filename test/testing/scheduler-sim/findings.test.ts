@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createScheduler } from '../../src/scheduler/scheduler.js';
-import { SchedulerState, type DecideContext } from '../../src/scheduler/state/index.js';
-import { ManualClock } from '../../src/util/manual-clock.js';
-import type { Command, JobDefinition } from '../../src/scheduler/state/commands.js';
+import { createScheduler } from '../../../src/scheduler/scheduler.js';
+import { SchedulerState, type DecideContext } from '../../../src/scheduler/state/index.js';
+import { ManualClock } from '../../../src/util/manual-clock.js';
+import type { Command, JobDefinition } from '../../../src/scheduler/state/commands.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;

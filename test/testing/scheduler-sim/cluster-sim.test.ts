@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HandlerContext } from '../../src/scheduler/executor.js';
-import type { Execution, Job } from '../../src/scheduler/model.js';
-import { runSchedulerSimulation, type SchedulerSimOptions, type SchedulerSimResult } from '../../src/testing/scheduler-sim.js';
-import { checkCronProgress } from '../../src/testing/scheduler-sim/cron-check.js';
-import { Ledger } from '../../src/testing/scheduler-sim/ledger.js';
-import { Fence } from '../../src/testing/scheduler-sim/process.js';
+import type { HandlerContext } from '../../../src/scheduler/executor.js';
+import type { Execution, Job } from '../../../src/scheduler/model.js';
+import { runSchedulerSimulation, type SchedulerSimOptions, type SchedulerSimResult } from '../../../src/testing/scheduler-sim.js';
+import { checkCronProgress } from '../../../src/testing/scheduler-sim/cron-check.js';
+import { Ledger } from '../../../src/testing/scheduler-sim/ledger.js';
+import { Fence } from '../../../src/testing/scheduler-sim/process.js';
 
 function explain(r: SchedulerSimResult): string {
   return (

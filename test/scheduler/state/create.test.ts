@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type CreateJobsResult } from '../../src/scheduler/state/index.js';
-import { JOB_BYTES } from '../../src/scheduler/state/estimate.js';
-import { cron, HOUR, LIMITS, MIN, SEC, T0, create, ok, once, recording, rejected } from './state.fixtures.js';
+import { SchedulerState, type CreateJobsResult } from '../../../src/scheduler/state/index.js';
+import { JOB_BYTES } from '../../../src/scheduler/state/estimate.js';
+import { cron, HOUR, LIMITS, MIN, SEC, T0, create, ok, once, recording, rejected } from '../../fixtures/state.js';
 
 describe('createJobs', () => {
   test('a one-shot job is pending with its next run at its time; absent fields are omitted', () => {
