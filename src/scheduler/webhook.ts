@@ -207,13 +207,20 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 // Keep-alive pools, LIFO so few sockets stay hot and an idle one is less likely to be stale.
 // Guarded and unguarded requests use separate pools: agents key sockets by host:port only, so a
 // shared pool would let a socket opened with allowPrivate=true serve a guarded request.
+// Made on the first delivery, not at import: importing the package has no side effects.
 const agentOptions: http.AgentOptions = { keepAlive: true, scheduling: 'lifo' };
-const agents = {
-  http: new http.Agent(agentOptions),
-  https: new https.Agent(agentOptions),
-  httpGuarded: new http.Agent(agentOptions),
-  httpsGuarded: new https.Agent(agentOptions),
-};
+let pools: { http: http.Agent; https: https.Agent; httpGuarded: http.Agent; httpsGuarded: https.Agent } | undefined;
+
+function agentFor(secure: boolean, allowPrivate: boolean): http.Agent {
+  pools ??= {
+    http: new http.Agent(agentOptions),
+    https: new https.Agent(agentOptions),
+    httpGuarded: new http.Agent(agentOptions),
+    httpsGuarded: new https.Agent(agentOptions),
+  };
+  if (allowPrivate) return secure ? pools.https : pools.http;
+  return secure ? pools.httpsGuarded : pools.httpGuarded;
+}
 
 /** Response bytes read before giving up on reusing the socket. */
 const MAX_DRAIN_BYTES = 64 * 1024;
@@ -269,7 +276,7 @@ export async function deliverWebhook(req: WebhookRequest): Promise<WebhookResult
     const options: http.RequestOptions = {
       method: 'POST',
       headers,
-      agent: req.allowPrivate ? (secure ? agents.https : agents.http) : secure ? agents.httpsGuarded : agents.httpGuarded,
+      agent: agentFor(secure, req.allowPrivate),
     };
     if (!req.allowPrivate) options.lookup = guardedLookup;
     return await new Promise<WebhookResult>((resolve) => {
