@@ -6,20 +6,10 @@ import { DEFAULT_TIMING } from '../../src/raft/timing.js';
 import { createScheduler } from '../../src/scheduler/create.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { record, T0, type Recorded } from '../fixtures/scheduler-harness.js';
+import { seeded } from '../fixtures/state.js';
 
 const IDS = ['a', 'b', 'c'];
 const MINUTE = 60_000;
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Cluster {
   readonly clock = new ManualClock(T0);

@@ -1,18 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SlotQueue } from '../../src/scheduler/slot-queue.js';
-
-/** A tiny deterministic PRNG so the randomized test replays exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../fixtures/state.js';
 
 function minOf(model: Map<string, number>): number {
   let best = Infinity;
@@ -60,7 +49,7 @@ describe('SlotQueue', () => {
   });
 
   test('randomized operations agree with a Map model', () => {
-    const random = mulberry32(42);
+    const random = seeded(42);
     const q = new SlotQueue();
     const model = new Map<string, number>();
     for (let step = 0; step < 20_000; step++) {
@@ -95,7 +84,7 @@ describe('SlotQueue', () => {
   });
 
   test('rebuild heapifies in bulk and later updates still work', () => {
-    const random = mulberry32(7);
+    const random = seeded(7);
     const q = new SlotQueue();
     q.set('stale', 1);
     const entries: [string, number][] = [];

@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/util/manual-clock.js';
 import type { Message } from '../../src/raft/types.js';
 import { ANY_NODE, MemoryNetwork } from '../../src/transport/index.js';
-
-/** mulberry32: a tiny seeded PRNG so fault decisions replay exactly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../fixtures/state.js';
 
 function msg(from: string, to: string, term: number, data?: Uint8Array): Message {
   return data === undefined

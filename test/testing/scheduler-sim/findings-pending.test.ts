@@ -12,30 +12,13 @@ import { createScheduler, type Scheduler } from '../../../src/index.js';
 import { DEFAULT_TIMING, type Message, type Transport } from '../../../src/raft/index.js';
 import { SchedulerState, type JobDefinition } from '../../../src/scheduler/state/index.js';
 import { createRandom, ManualClock, MemoryNetwork } from '../../../src/testing/index.js';
+import { settle, until } from '../../fixtures/sim-time.js';
 
 /** Known-failing until its bug is fixed: run and reported, not counted as a failure. */
 const PENDING = { todo: true } as const;
 
 const T0 = Date.UTC(2030, 0, 1);
 const HOUR = 3_600_000;
-
-/** Moves simulated time in ticks until `cond` holds. */
-async function until(clock: ManualClock, cond: () => boolean, maxMs = 10_000): Promise<void> {
-  const end = clock.now() + maxMs;
-  while (!cond()) {
-    if (clock.now() >= end) assert.fail(`condition not met within ${maxMs} ms of simulated time`);
-    await clock.advance(DEFAULT_TIMING.tickMs);
-  }
-}
-
-/** Waits for `promise` while simulated time moves. */
-async function settle<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => (done = true));
-  tracked.catch(() => {});
-  await until(clock, () => done);
-  return tracked;
-}
 
 /** A transport that, while armed, sends every forwarded proposal a second time `delayMs` later. */
 function duplicating(inner: Transport, clock: ManualClock, delayMs: number): Transport & { armed: boolean } {

@@ -12,28 +12,11 @@ import type { JobDefinition } from '../../../src/scheduler/state/commands.js';
 import { createRandom } from '../../../src/testing/sim/random.js';
 import { MemoryNetwork } from '../../../src/transport/memory-network.js';
 import { ManualClock } from '../../../src/util/manual-clock.js';
+import { settle, until } from '../../fixtures/sim-time.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const SEC = 1000;
 const HOUR = 3_600_000;
-
-/** Moves simulated time in ticks until `cond` holds. */
-async function until(clock: ManualClock, cond: () => boolean, maxMs = 10_000): Promise<void> {
-  const end = clock.now() + maxMs;
-  while (!cond()) {
-    if (clock.now() >= end) assert.fail(`condition not met within ${maxMs} ms of simulated time`);
-    await clock.advance(DEFAULT_TIMING.tickMs);
-  }
-}
-
-/** Waits for `promise` while simulated time moves. */
-async function settle<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => (done = true));
-  tracked.catch(() => {});
-  await until(clock, () => done);
-  return tracked;
-}
 
 // scripts/sched-sim.ts --updates, 3 nodes, at commit 0c42d17: 123 violations in seeds 1..200,
 // e.g. `--seed 4 --updates`: "acknowledged update of once-15 (op 81) is lost: timeout is 517, not 925" — op 81
