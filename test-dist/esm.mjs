@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createScheduler, ValidationError } from 'scheduled-db';
 import { ManualClock } from 'scheduled-db/testing';
-import { RaftCore, RaftError, DEFAULT_TIMING } from 'scheduled-db/raft';
+import { RaftCore, RaftError, DEFAULT_TIMING, openMemoryStorage } from 'scheduled-db/raft';
 import * as main from 'scheduled-db';
 
 const clock = new ManualClock();
@@ -16,6 +16,12 @@ await scheduler.close();
 // The Raft layer through its own subpath; entries share one copy of each class (instanceof holds across them).
 assert.equal(typeof RaftCore, 'function');
 assert.equal(DEFAULT_TIMING.tickMs > 0, true);
+// The storage adapters come with it.
+const storage = await openMemoryStorage();
+assert.deepEqual((await storage.load()).entries, []);
+await storage.close();
+// The Raft layer is no longer part of the main entry.
+assert.equal('RaftNode' in main, false);
 if ('RaftError' in main) assert.equal(main.RaftError, RaftError);
 if ('DEFAULT_TIMING' in main) assert.equal(main.DEFAULT_TIMING, DEFAULT_TIMING);
 console.log('esm ok');
