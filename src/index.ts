@@ -75,6 +75,7 @@ export {
   type ExecutionErrorType,
   type ExecutionStatus,
   type Job,
+  type JobSettings,
   type JobSpec,
   type JobSpecBase,
   type JobStatus,

@@ -4,8 +4,7 @@
  * default is always a value a job could carry and `update()` never fails on a field the
  * caller did not send.
  */
-import type { BackoffOptions } from './model.js';
-import type { CatchUpPolicy, OverlapPolicy } from './vocabulary.js';
+import type { BackoffOptions, JobSettings } from './model.js';
 
 /** Most attempts per occurrence a job (or the scheduler's default) may ask for. */
 export const MAX_ATTEMPTS_LIMIT = 100;
@@ -28,21 +27,8 @@ export const MAX_HANDLER_LENGTH = 200;
 /** Longest webhook URL. */
 export const MAX_URL_LENGTH = 2_048;
 
-/** What a job gets for each option it does not set (the scheduler's configuration). */
-export interface JobDefaults {
-  /** Attempts per occurrence, first included. */
-  readonly maxAttempts: number;
-  /** Backoff between attempts. */
-  readonly backoff: BackoffOptions;
-  /** Per-attempt timeout (ms). */
-  readonly timeoutMs: number;
-  /** Cron overlap policy. */
-  readonly overlap: OverlapPolicy;
-  /** Cron catch-up policy. */
-  readonly catchUp: CatchUpPolicy;
-  /** Window of the `fire-all` catch-up (ms). */
-  readonly catchUpWindowMs: number;
-}
+/** What a job gets for each setting its spec does not give (the scheduler's configuration). */
+export type JobDefaults = JobSettings;
 
 /** Default backoff: 1s, ×2 per attempt, capped at 5m, up to 20% jitter. */
 export const DEFAULT_BACKOFF: BackoffOptions = Object.freeze({ initialMs: 1_000, factor: 2, maxMs: 300_000, jitter: 0.2 });

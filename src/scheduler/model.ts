@@ -77,8 +77,27 @@ export interface CronJobSpec extends JobSpecBase {
 /** What `scheduler.schedule()` accepts. */
 export type JobSpec = OneShotJobSpec | CronJobSpec;
 
+/**
+ * How a job runs, each field the spec's value or the scheduler's default: what a job carries and
+ * what `createScheduler` options supply as defaults.
+ */
+export interface JobSettings {
+  /** Attempts per occurrence, the first included (the spec's value or the scheduler's default). */
+  readonly maxAttempts: number;
+  /** Backoff between attempts of one occurrence, with the defaults filled in. */
+  readonly backoff: BackoffOptions;
+  /** Per-attempt timeout in ms. */
+  readonly timeoutMs: number;
+  /** Cron: what happens to an occurrence due while the previous one still runs (default `skip`). */
+  readonly overlap: OverlapPolicy;
+  /** Cron: what happens to occurrences missed while no node could fire them (default `fire-once`). */
+  readonly catchUp: CatchUpPolicy;
+  /** For catch-up `fire-all`: how far back (ms) missed occurrences are still run (default 1h). */
+  readonly catchUpWindowMs: number;
+}
+
 /** A job as stored and returned. Optional fields are absent, never `undefined`-valued in JSON. */
-export interface Job {
+export interface Job extends JobSettings {
   /** The job's id: the caller's `id`, or the UUID generated for it. */
   readonly id: string;
   /** `once` for a one-shot job (`at`), `cron` for a recurring one. */
@@ -99,18 +118,6 @@ export interface Job {
   readonly webhook?: string;
   /** The spec's payload, handed to the handler or sent in the webhook body; absent when none was given. */
   readonly payload?: JsonValue;
-  /** Attempts per occurrence, the first included (the spec's value or the scheduler's default). */
-  readonly maxAttempts: number;
-  /** Backoff between attempts of one occurrence, with the defaults filled in. */
-  readonly backoff: BackoffOptions;
-  /** Per-attempt timeout in ms. */
-  readonly timeoutMs: number;
-  /** Cron: what happens to an occurrence due while the previous one still runs (default `skip`). */
-  readonly overlap: OverlapPolicy;
-  /** Cron: what happens to occurrences missed while no node could fire them (default `fire-once`). */
-  readonly catchUp: CatchUpPolicy;
-  /** For catch-up `fire-all`: how far back (ms) missed occurrences are still run (default 1h). */
-  readonly catchUpWindowMs: number;
   /** When the job was created (epoch ms). */
   readonly createdAt: number;
   /** When the job last changed: created, updated, paused or resumed, started, finished or cancelled (epoch ms). */

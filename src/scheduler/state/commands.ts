@@ -3,10 +3,10 @@
  * appended to the log and applied by the pure `apply`. Whatever `apply` needs to be
  * deterministic travels inside the command: ids, the proposer's `now`, random draws.
  */
-import type { BackoffOptions, CatchUpPolicy, ExecutionErrorType, JsonValue, OverlapPolicy } from '../model.js';
+import type { ExecutionErrorType, JobSettings, JsonValue } from '../model.js';
 
 /** A validated, normalised job definition (everything resolved to epoch ms and defaults). */
-export interface JobDefinition {
+export interface JobDefinition extends JobSettings {
   readonly id: string;
   readonly kind: 'once' | 'cron';
   readonly at?: number;
@@ -17,12 +17,6 @@ export interface JobDefinition {
   readonly handler?: string;
   readonly webhook?: string;
   readonly payload?: JsonValue;
-  readonly maxAttempts: number;
-  readonly backoff: BackoffOptions;
-  readonly timeoutMs: number;
-  readonly overlap: OverlapPolicy;
-  readonly catchUp: CatchUpPolicy;
-  readonly catchUpWindowMs: number;
 }
 
 /** Limits stamped by the proposer so every replica enforces the same numbers. */
