@@ -10,6 +10,7 @@ import { describe } from '../util/describe.js';
 import { parseDuration } from '../util/duration.js';
 import { jobIdProblem } from '../util/ids.js';
 import { parseSize } from '../util/size.js';
+import { closestName } from '../util/suggest.js';
 
 /** What a refused value was, for the `got ...` part of a message, without echoing anything huge. */
 function shown(value: unknown): string {
@@ -119,4 +120,31 @@ function parsed(code: ValidationCode, field: string, parse: () => number): numbe
     if (error instanceof TypeError || error instanceof RangeError) throw new ValidationError(code, field, error.message);
     throw error;
   }
+}
+
+/**
+ * Refuses keys of `given` that are not in `known`, with a "did you mean" for each (up to five):
+ * a misspelt option or field must never be silently ignored.
+ *
+ * @param given - The object's own keys, as {@link plainObjectField} copied them.
+ * @param known - Every accepted key.
+ * @param parent - The dotted path of the object (`'storage'`), or `''` at the top level.
+ * @param aliases - Names users bring from elsewhere, mapped to ours for the hint.
+ * @throws {@link ValidationError} `INVALID_FIELD` whose field is the first unknown key's path.
+ */
+export function knownKeysField(
+  given: Readonly<Record<string, unknown>>,
+  known: readonly string[],
+  parent: string,
+  aliases: Readonly<Record<string, string>> = {},
+): void {
+  const unknown = Object.keys(given).filter((key) => !known.includes(key));
+  if (unknown.length === 0) return;
+  const hints = unknown.slice(0, 5).map((key) => {
+    const better = Object.prototype.hasOwnProperty.call(aliases, key) ? aliases[key] : closestName(key, known);
+    return better === undefined ? JSON.stringify(clip(key)) : `${JSON.stringify(clip(key))} (did you mean ${JSON.stringify(better)}?)`;
+  });
+  if (unknown.length > 5) hints.push(`and ${unknown.length - 5} more`);
+  const path = parent === '' ? clip(unknown[0] as string) : `${parent}.${clip(unknown[0] as string)}`;
+  throw new ValidationError('INVALID_FIELD', path, `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`);
 }

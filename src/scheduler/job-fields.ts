@@ -6,7 +6,7 @@
  */
 import type { BackoffOptions } from './model.js';
 import { ValidationError } from './errors.js';
-import { clip, integerField, numberField, oneOfField, plainObjectField, wholeDurationField } from './fields.js';
+import { integerField, knownKeysField, numberField, oneOfField, plainObjectField, wholeDurationField } from './fields.js';
 import { MAX_ATTEMPTS_LIMIT, MAX_TIMEOUT_MS } from './limits.js';
 import { CATCH_UP_POLICIES, OVERLAP_POLICIES, type CatchUpPolicy, type OverlapPolicy } from './vocabulary.js';
 
@@ -59,11 +59,7 @@ export function backoffField(value: unknown, field: string, fallback: BackoffOpt
     return { initialMs: fallback.initialMs, factor: fallback.factor, maxMs: fallback.maxMs, jitter: fallback.jitter };
   }
   const given = plainObjectField(value, field);
-  for (const key of Object.keys(given)) {
-    if (!BACKOFF_KEYS.includes(key)) {
-      throw new ValidationError('INVALID_FIELD', `${field}.${clip(key)}`, `unknown field; backoff has ${BACKOFF_KEYS.join(', ')}`);
-    }
-  }
+  knownKeysField(given, BACKOFF_KEYS, field);
   const initialMs = wholeDurationField(given['initialMs'], `${field}.initialMs`, fallback.initialMs);
   const maxFallback = maxFollowsInitial ? Math.max(fallback.maxMs, initialMs) : fallback.maxMs;
   const maxMs = wholeDurationField(given['maxMs'], `${field}.maxMs`, maxFallback);

@@ -4,15 +4,26 @@
  * fails at creation with a {@link ValidationError} naming it instead of at the first job.
  */
 import os from 'node:os';
+import v8 from 'node:v8';
 import { systemRandom } from '../util/random.js';
 import type { AbstractLevel } from 'abstract-level';
-import type { NodeId, Transport } from '../raft/index.js';
+import type { NodeId, RaftTiming, Transport } from '../raft/index.js';
 import { completeClock, systemClock, type Clock, type CompleteClock } from '../util/clock.js';
 import { ValidationError } from './errors.js';
-import { booleanField, durationField, integerField, numberField, plainObjectField, sizeField, stringField } from './fields.js';
+import {
+  booleanField,
+  durationField,
+  integerField,
+  knownKeysField,
+  numberField,
+  plainObjectField,
+  sizeField,
+  stringField,
+} from './fields.js';
 import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
 import { DEFAULT_BACKOFF, DEFAULT_JOB_DEFAULTS, type JobDefaults } from './limits.js';
 import type { BackoffOptions } from './model.js';
+import type { CreateSchedulerOptions } from './types.js';
 import type { CatchUpPolicy, OverlapPolicy } from './vocabulary.js';
 
 export { DEFAULT_BACKOFF } from './limits.js';
@@ -97,9 +108,13 @@ export interface SchedulerOptions {
   readonly pruneInterval?: DurationInput;
   /** Maximum number of jobs (default 100000; the seed's `QUEUE_JOB_LIMIT`). */
   readonly maxJobs?: number;
-  /** Memory budget for jobs and history: bytes or `"2GB"`, `"500MB"`. Wins over `maxMemoryPercent`. */
+  /**
+   * Memory budget for jobs and history: bytes or `"2GB"`, `"500MB"`. Wins over `maxMemoryPercent`.
+   * Either is clamped to half of the V8 heap limit (`--max-old-space-size`), so scheduling past the
+   * budget is a `CapacityError`, never a fatal out-of-memory.
+   */
   readonly maxMemory?: number | string;
-  /** Memory budget as a percentage of `os.totalmem()` (default 50). */
+  /** Memory budget as a percentage of `os.totalmem()` (default 50), clamped like `maxMemory`. */
   readonly maxMemoryPercent?: number;
   /**
    * Longest the leader's one timer sleeps before looking at the queue again (default 60s). Due
@@ -122,6 +137,45 @@ export interface SchedulerOptions {
    */
   readonly keepAlive?: boolean;
 }
+
+/**
+ * Every option `createScheduler` accepts, and the keys of its nested option objects: anything
+ * else is refused with a "did you mean" (an ignored `storge` would run in memory and lose
+ * everything on restart). The record's type lists each key of {@link CreateSchedulerOptions},
+ * so adding an option to the interface without adding it here does not compile: this is the one
+ * place the runtime learns the option names.
+ */
+export const OPTION_KEYS: { readonly [K in keyof Required<CreateSchedulerOptions>]: readonly string[] } = {
+  nodeId: [],
+  storage: ['path', 'sync', 'level'],
+  clock: [],
+  random: [],
+  voters: [],
+  transport: [],
+  maxAttempts: [],
+  backoff: [],
+  executionTimeout: [],
+  inProgressTimeout: [],
+  missedThreshold: [],
+  overlap: [],
+  catchUp: [],
+  catchUpWindow: [],
+  historyRetention: [],
+  historyLimit: [],
+  pruneInterval: [],
+  maxJobs: [],
+  maxMemory: [],
+  maxMemoryPercent: [],
+  slotGap: [],
+  webhook: ['secret', 'allowPrivate', 'timeout'],
+  concurrency: [],
+  closeGrace: [],
+  keepAlive: [],
+  raft: ['timing', 'proposalTimeoutMs'],
+};
+
+/** Keys of `raft.timing` (a {@link RaftTiming}). */
+const RAFT_TIMING_KEYS: { readonly [K in keyof RaftTiming]: true } = { tickMs: true, electionTicks: true, heartbeatTicks: true };
 
 /** {@link SchedulerOptions} with every default applied and every duration in milliseconds. */
 export interface ResolvedOptions {
@@ -151,9 +205,17 @@ export interface ResolvedOptions {
 
 const NODE_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
-/** Validates `options` and applies defaults. Throws {@link ValidationError} naming the bad option. */
-export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object');
+/**
+ * Validates `options` and applies defaults. Unknown keys, at the top level and in `storage`,
+ * `webhook`, `backoff`, `raft` and `raft.timing`, are refused with a "did you mean".
+ *
+ * @param options - What the caller passed to `createScheduler`, treated as hostile.
+ * @param probe - Where memory limits are read (tests inject one; default: `os` and `v8`).
+ * @throws {@link ValidationError} naming the bad option.
+ */
+export function resolveOptions(options: CreateSchedulerOptions = {}, probe: MemoryProbe = systemMemory): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid('options', 'must be an object');
+  checkOptionKeys(options);
   const nodeId = options.nodeId ?? 'node-1';
   if (typeof nodeId !== 'string' || !NODE_ID.test(nodeId)) throw invalid('nodeId', 'must be 1-200 characters of [A-Za-z0-9._:-]');
 
@@ -194,13 +256,30 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     historyLimit: integerField(options.historyLimit, 'historyLimit', 1000, 1),
     pruneIntervalMs: durationField(options.pruneInterval, 'pruneInterval', 3_600_000, 1000),
     maxJobs: integerField(options.maxJobs, 'maxJobs', 100_000, 1),
-    maxMemoryBytes: resolveMemory(options.maxMemory, options.maxMemoryPercent),
+    maxMemoryBytes: resolveMemory(options.maxMemory, options.maxMemoryPercent, probe),
     slotGapMs: durationField(options.slotGap, 'slotGap', 60_000, 1),
     ...resolveWebhook(options.webhook),
     concurrency: integerField(options.concurrency, 'concurrency', Infinity, 1),
     closeGraceMs: durationField(options.closeGrace, 'closeGrace', 5000, 0),
     keepAlive: booleanField(options.keepAlive, 'keepAlive', clock === systemClock),
   };
+}
+
+/** Unknown keys anywhere in the options, nested objects included, before any value is looked at. */
+function checkOptionKeys(options: CreateSchedulerOptions): void {
+  const given = plainObjectField(options, 'options');
+  knownKeysField(given, Object.keys(OPTION_KEYS), '');
+  for (const key of ['storage', 'webhook', 'raft'] as const) {
+    const value = given[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      knownKeysField(plainObjectField(value, key), OPTION_KEYS[key], key);
+    }
+  }
+  const raft = given['raft'];
+  if (raft !== undefined) {
+    const timing = plainObjectField(raft, 'raft')['timing'];
+    if (timing !== undefined) knownKeysField(plainObjectField(timing, 'raft.timing'), Object.keys(RAFT_TIMING_KEYS), 'raft.timing');
+  }
 }
 
 function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {
@@ -239,15 +318,48 @@ function resolveJobDefaults(options: SchedulerOptions): JobDefaults {
   };
 }
 
-function resolveMemory(maxMemory: number | string | undefined, percent: number | undefined): number {
+/**
+ * Where the memory budget's ceilings come from: the machine's memory for `maxMemoryPercent`, and
+ * the V8 heap limit, which no budget may approach (the state lives on the JavaScript heap, and
+ * reaching the heap limit is a fatal out-of-memory crash, not an error anyone can catch).
+ */
+export interface MemoryProbe {
+  /** Total system memory in bytes (`os.totalmem()`). */
+  totalMemory(): number;
+  /** The V8 heap limit in bytes (`v8.getHeapStatistics().heap_size_limit`). */
+  heapSizeLimit(): number;
+}
+
+const systemMemory: MemoryProbe = {
+  totalMemory: () => os.totalmem(),
+  heapSizeLimit: () => v8.getHeapStatistics().heap_size_limit,
+};
+
+/**
+ * Share of the V8 heap limit the memory budget may use at most. The budget counts the state's
+ * estimate; the heap also holds the Raft log, indexes, buffers in flight and the application
+ * itself, so half of the heap is the most the estimate can claim while a `CapacityError` still
+ * comes before a fatal out-of-memory.
+ */
+export const HEAP_BUDGET_SHARE = 0.5;
+
+/**
+ * `maxMemory`, or `maxMemoryPercent` of the system memory, clamped to {@link HEAP_BUDGET_SHARE}
+ * of the heap limit (read once, here, never in the state machine: the limit travels in each
+ * create command). Clamping rather than refusing: the same configuration then works on a
+ * machine or a `--max-old-space-size` with less room, and `stats().memory.limitBytes` shows
+ * the budget in force.
+ */
+function resolveMemory(maxMemory: number | string | undefined, percent: number | undefined, probe: MemoryProbe): number {
+  const heapCap = Math.floor(probe.heapSizeLimit() * HEAP_BUDGET_SHARE);
   if (maxMemory !== undefined) {
     const bytes = sizeField(maxMemory, 'maxMemory');
     if (!(bytes > 0)) throw invalid('maxMemory', 'must be positive');
-    return bytes;
+    return Math.min(bytes, heapCap);
   }
   const p = numberField(percent, 'maxMemoryPercent', 50, 0);
   if (p <= 0 || p > 100) throw invalid('maxMemoryPercent', 'must be in (0, 100]');
-  return Math.floor((os.totalmem() * p) / 100);
+  return Math.min(Math.floor((probe.totalMemory() * p) / 100), heapCap);
 }
 
 function resolveWebhook(

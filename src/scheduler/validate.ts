@@ -10,7 +10,7 @@ import { ValidationError } from './errors.js';
 import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
 import { parseTime } from './validate-time.js';
 import { checkPayload } from './validate-payload.js';
-import { clip, jobIdField, plainObjectField, stringField } from './fields.js';
+import { jobIdField, knownKeysField, plainObjectField, stringField } from './fields.js';
 import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
 import { MAX_HANDLER_LENGTH, MAX_URL_LENGTH, type JobDefaults } from './limits.js';
 import { describe } from '../util/describe.js';
@@ -311,45 +311,7 @@ function webhookUrl(value: unknown, refusePrivate: boolean): string {
 }
 
 function checkKeys(spec: Spec): void {
-  const unknown = Object.keys(spec).filter((key) => !SPEC_KEYS.includes(key));
-  if (unknown.length === 0) return;
-  const hints = unknown.slice(0, 5).map((key) => {
-    const better = Object.prototype.hasOwnProperty.call(ALIASES, key) ? ALIASES[key] : closest(key);
-    return better === undefined ? JSON.stringify(clip(key)) : `${JSON.stringify(clip(key))} (did you mean ${JSON.stringify(better)}?)`;
-  });
-  if (unknown.length > 5) hints.push(`and ${unknown.length - 5} more`);
-  throw new ValidationError(
-    'INVALID_FIELD',
-    clip(unknown[0] as string),
-    `unknown field${unknown.length > 1 ? 's' : ''} ${hints.join(', ')}`,
-  );
-}
-
-/** The known field within edit distance 2 of a typo, if any. */
-function closest(key: string): string | undefined {
-  if (key.length > 40) return undefined;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const known of SPEC_KEYS) {
-    const d = editDistance(key.toLowerCase(), known.toLowerCase());
-    if (d < bestDistance) {
-      best = known;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
+  knownKeysField(spec, SPEC_KEYS, '', ALIASES);
 }
 
 /** Keeps the promise that only `ValidationError`s escape, whatever a hostile input (a throwing getter, a Proxy) does. */

@@ -1,12 +1,17 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { resolveOptions, type SchedulerOptions } from '../../src/scheduler/options.js';
+import v8 from 'node:v8';
+import { HEAP_BUDGET_SHARE, resolveOptions, type MemoryProbe } from '../../src/scheduler/options.js';
+import type { CreateSchedulerOptions } from '../../src/scheduler/types.js';
 import { ValidationError } from '../../src/scheduler/errors.js';
 import { createScheduler } from '../../src/scheduler/scheduler.js';
 import { mergeJobUpdate, normalizeJobSpec } from '../../src/scheduler/validate.js';
 
-function fieldOf(options: SchedulerOptions): string {
+/** The budget cap on this process (the tests run under the default heap limit). */
+const HEAP_CAP = Math.floor(v8.getHeapStatistics().heap_size_limit * HEAP_BUDGET_SHARE);
+
+function fieldOf(options: CreateSchedulerOptions): string {
   try {
     resolveOptions(options);
   } catch (error) {
@@ -31,7 +36,7 @@ describe('options', () => {
     assert.equal(o.historyRetentionMs, 30 * 86_400_000);
     assert.equal(o.historyLimit, 1000);
     assert.equal(o.maxJobs, 100_000);
-    assert.equal(o.maxMemoryBytes, Math.floor(os.totalmem() / 2));
+    assert.equal(o.maxMemoryBytes, Math.min(Math.floor(os.totalmem() / 2), HEAP_CAP));
     assert.equal(o.webhookAllowPrivate, true);
     assert.equal(o.concurrency, Infinity);
     assert.equal(o.closeGraceMs, 5000);
@@ -48,9 +53,9 @@ describe('options', () => {
     assert.equal(o.historyRetentionMs, 720 * 3_600_000);
     assert.equal(o.jobDefaults.timeoutMs, 30_000);
     assert.equal(o.missedThresholdMs, 250);
-    assert.ok(o.maxMemoryBytes === 2 * 1024 ** 3 || o.maxMemoryBytes === 2e9);
+    assert.equal(o.maxMemoryBytes, Math.min(2 * 1024 ** 3, HEAP_CAP));
     assert.equal(o.webhookTimeoutMs, 5000);
-    assert.equal(resolveOptions({ maxMemoryPercent: 25 }).maxMemoryBytes, Math.floor(os.totalmem() / 4));
+    assert.equal(resolveOptions({ maxMemoryPercent: 25 }).maxMemoryBytes, Math.min(Math.floor(os.totalmem() / 4), HEAP_CAP));
   });
 
   test('bad options name the option', () => {
@@ -107,6 +112,69 @@ describe('options', () => {
       assert.equal(created.timeoutMs, 86_400_000);
       const updated = mergeJobUpdate(created, { payload: { changed: true } }, { ...ctx, now: now + 1000 });
       assert.deepEqual(updated, { ...created, payload: { changed: true } });
+    }
+  });
+
+  test('unknown options are refused with a "did you mean", at the top level and nested', () => {
+    const refusal = (options: unknown): ValidationError => {
+      try {
+        resolveOptions(options as CreateSchedulerOptions);
+      } catch (error) {
+        assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+        return error;
+      }
+      assert.fail('accepted');
+    };
+    const storge = refusal({ storge: { path: './data' } });
+    assert.equal(storge.code, 'INVALID_FIELD');
+    assert.equal(storge.field, 'storge');
+    assert.match(storge.message, /did you mean "storage"\?/);
+    assert.match(refusal({ maxJob: 5 }).message, /did you mean "maxJobs"\?/);
+    const nested: [unknown, string, string | undefined][] = [
+      [{ storage: { pth: './data' } }, 'storage.pth', 'path'],
+      [{ storage: { path: './data', snyc: false } }, 'storage.snyc', 'sync'],
+      [{ webhook: { allowPrivat: false } }, 'webhook.allowPrivat', 'allowPrivate'],
+      [{ backoff: { factr: 2 } }, 'backoff.factr', 'factor'],
+      [{ raft: { proposalTimeout: 5 } }, 'raft.proposalTimeout', 'proposalTimeoutMs'],
+      [{ raft: { timing: { tickMs: 10, electionTick: 6, heartbeatTicks: 1 } } }, 'raft.timing.electionTick', 'electionTicks'],
+      [{ zzzzzzzz: 1 }, 'zzzzzzzz', undefined],
+    ];
+    for (const [options, field, meant] of nested) {
+      const err = refusal(options);
+      assert.equal(err.field, field);
+      if (meant === undefined) assert.doesNotMatch(err.message, /did you mean/);
+      else assert.match(err.message, new RegExp(`did you mean "${meant}"\\?`));
+    }
+    // Inherited keys and a prototype-less object are read like any other options object.
+    assert.equal(resolveOptions(Object.create({ storge: 'x' }) as CreateSchedulerOptions).storage, 'memory');
+    assert.equal(refusal([]).field, 'options');
+  });
+
+  test('createScheduler refuses a misspelt option instead of running in memory', async () => {
+    await assert.rejects(
+      createScheduler({ storge: { path: './nowhere' } } as CreateSchedulerOptions),
+      (err: unknown) => err instanceof ValidationError && err.field === 'storge' && /did you mean "storage"/.test(err.message),
+    );
+  });
+
+  test('the memory budget is clamped to a share of the V8 heap limit', () => {
+    const probe = (heap: number, total = 64 * 1024 ** 3): MemoryProbe => ({ heapSizeLimit: () => heap, totalMemory: () => total });
+    const heap = 1024 ** 3;
+    // A default budget of half of 64 GB of RAM would crash a 1 GB heap long before it is reached.
+    assert.equal(resolveOptions({}, probe(heap)).maxMemoryBytes, heap * HEAP_BUDGET_SHARE);
+    assert.equal(resolveOptions({ maxMemory: '100GB' }, probe(heap)).maxMemoryBytes, heap * HEAP_BUDGET_SHARE);
+    assert.equal(resolveOptions({ maxMemoryPercent: 100 }, probe(heap)).maxMemoryBytes, heap * HEAP_BUDGET_SHARE);
+    // Below the cap, the given budget is kept.
+    assert.equal(resolveOptions({ maxMemory: '100MB' }, probe(heap)).maxMemoryBytes, 100 * 1024 ** 2);
+    assert.equal(resolveOptions({ maxMemoryPercent: 1 }, probe(heap, 1024 ** 3)).maxMemoryBytes, Math.floor(1024 ** 3 / 100));
+  });
+
+  test('a running scheduler reports the clamped budget it enforces', async () => {
+    const scheduler = await createScheduler({ maxMemory: '1000TB', keepAlive: false });
+    try {
+      assert.equal(scheduler.stats().memory.limitBytes, HEAP_CAP);
+    } finally {
+      await scheduler.close();
     }
   });
 });
