@@ -71,6 +71,7 @@ export {
   type BackoffOptions,
   type CatchUpPolicy,
   type CronJobSpec,
+  type DelayedJobSpec,
   type Execution,
   type ExecutionErrorType,
   type ExecutionStatus,

@@ -24,6 +24,9 @@ export const MAX_PAYLOAD_DEPTH = 64;
 /** Longest handler name. */
 export const MAX_HANDLER_LENGTH = 200;
 
+/** Longest `delay` of a one-shot job: 100 years, far inside the range of `Date`. */
+export const MAX_DELAY_MS = 100 * 365 * 86_400_000;
+
 /** Longest webhook URL. */
 export const MAX_URL_LENGTH = 2_048;
 

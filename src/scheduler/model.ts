@@ -74,8 +74,17 @@ export interface CronJobSpec extends JobSpecBase {
   readonly catchUpWindow?: number | string;
 }
 
-/** What `scheduler.schedule()` accepts. */
-export type JobSpec = OneShotJobSpec | CronJobSpec;
+/**
+ * A job that runs once, a duration after it is scheduled: `delay: 0` (or `'0'`) means "as soon as
+ * possible", `'5s'` five seconds from now. The job is stored with the resulting `at`.
+ */
+export interface DelayedJobSpec extends JobSpecBase {
+  /** How long after `schedule()` to run: ms or a duration like `"30s"`, ≥ 0. */
+  readonly delay: number | string;
+}
+
+/** What `scheduler.schedule()` accepts: exactly one of `at`, `delay` and `cron`. */
+export type JobSpec = OneShotJobSpec | DelayedJobSpec | CronJobSpec;
 
 /**
  * How a job runs, each field the spec's value or the scheduler's default: what a job carries and

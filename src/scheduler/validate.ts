@@ -10,9 +10,9 @@ import { ValidationError } from './errors.js';
 import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
 import { parseTime } from './validate-time.js';
 import { checkPayload } from './validate-payload.js';
-import { jobIdField, knownKeysField, plainObjectField, stringField } from './fields.js';
+import { jobIdField, knownKeysField, plainObjectField, stringField, wholeDurationField } from './fields.js';
 import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
-import { MAX_HANDLER_LENGTH, MAX_URL_LENGTH, type JobDefaults } from './limits.js';
+import { MAX_DELAY_MS, MAX_HANDLER_LENGTH, MAX_URL_LENGTH, type JobDefaults } from './limits.js';
 import { describe } from '../util/describe.js';
 import { isPrivateAddress } from '../util/ip.js';
 import type { Mutable } from '../util/types.js';
@@ -45,6 +45,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   schedule: 'cron',
   timestamp: 'at',
   runAt: 'at',
+  delay: 'at',
   last_date: 'endAt',
   lastDate: 'endAt',
   start_at: 'startAt',
@@ -69,7 +70,8 @@ type Spec = Readonly<Record<string, unknown>>;
 /**
  * Validates a job spec and resolves it into a {@link JobDefinition}.
  *
- * Rules: exactly one of `at` (one-shot, not before `ctx.now`) and `cron` (with optional
+ * Rules: exactly one of `at` (one-shot, not before `ctx.now`), `delay` (one-shot at `ctx.now`
+ * plus a duration ≥ 0: `delay: 0` runs as soon as possible) and `cron` (with optional
  * `timezone` — default `'UTC'` —, `startAt`, `endAt` > `startAt`, `overlap`, `catchUp`,
  * `catchUpWindow`, and at least one occurrence in that window); exactly one of `handler` and
  * `webhook` (an absolute http(s) URL); `payload` JSON ≤ 1 MB; `maxAttempts` an integer 1–100;
@@ -83,7 +85,27 @@ type Spec = Readonly<Record<string, unknown>>;
  * @throws {@link ValidationError} naming the offending field; nothing else.
  */
 export function normalizeJobSpec(spec: unknown, ctx: NormalizeContext): JobDefinition {
-  return guard(() => normalize(plainObjectField(spec, 'spec'), ctx, ctx.id, { times: true, handler: true }));
+  return guard(() => normalize(withoutDelay(plainObjectField(spec, 'spec'), ctx.now), ctx, ctx.id, { times: true, handler: true }));
+}
+
+/**
+ * `delay` is `at` relative to the proposer's now, resolved here so the definition (and the
+ * replicated state) only ever holds the absolute time. Only a new job has it: an update moves a
+ * one-shot job with `at`.
+ */
+function withoutDelay(spec: Spec, now: number): Spec {
+  const delay = spec['delay'];
+  if (delay === undefined) return spec;
+  if (spec['at'] !== undefined) throw new ValidationError('CONFLICTING_FIELDS', 'delay', 'a job has either at or delay, not both');
+  if (spec['cron'] !== undefined) {
+    throw new ValidationError('CONFLICTING_FIELDS', 'delay', 'a job has either delay (one-shot) or cron (recurring), not both');
+  }
+  const ms = wholeDurationField(delay, 'delay', 0);
+  if (ms > MAX_DELAY_MS) throw new ValidationError('INVALID_DURATION', 'delay', `must be at most ${MAX_DELAY_MS}ms (100 years)`);
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(spec)) if (key !== 'delay') copy[key] = spec[key];
+  copy['at'] = now + ms;
+  return copy;
 }
 
 /**
@@ -184,7 +206,7 @@ function normalize(spec: Spec, ctx: NormalizeContext, fallbackId: string, checks
       throw new ValidationError(
         'TIME_IN_PAST',
         'at',
-        `must be in the future: ${new Date(out.at).toISOString()} is before now (${new Date(ctx.now).toISOString()})`,
+        `must be in the future: ${new Date(out.at).toISOString()} is before now (${new Date(ctx.now).toISOString()}); use delay: 0 to run as soon as possible`,
       );
     }
   } else {

@@ -119,7 +119,7 @@ describe('Executor', () => {
     const ctx = seen as { idempotencyKey: string; payload: unknown; execution: unknown; signal: AbortSignal };
     assert.equal(ctx.idempotencyKey, 'j1@0');
     assert.deepEqual(ctx.payload, { a: 1 });
-    assert.deepEqual(ctx.execution, { id: 'j1@0#1', attempt: 1, scheduledAt: 0 });
+    assert.deepEqual(ctx.execution, { id: 'j1@0#1', attempt: 1, scheduledAt: 0, late: false });
     assert.equal(ctx.signal.aborted, false);
     assert.equal(executor.size, 0);
   });

@@ -42,7 +42,7 @@ describe('scheduler runtime: basics', () => {
     const ctx = calls[0]!;
     assert.equal(ctx.job.id, 'once');
     assert.deepEqual(ctx.payload, { n: 1 });
-    assert.deepEqual(ctx.execution, { id: `once@${T0 + 10_000}#1`, attempt: 1, scheduledAt: T0 + 10_000 });
+    assert.deepEqual(ctx.execution, { id: `once@${T0 + 10_000}#1`, attempt: 1, scheduledAt: T0 + 10_000, late: false });
     assert.equal(ctx.idempotencyKey, `once@${T0 + 10_000}`);
     assert.equal(ctx.signal.aborted, false);
 

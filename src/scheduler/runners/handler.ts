@@ -14,6 +14,12 @@ export interface HandlerExecution {
   readonly attempt: number;
   /** The occurrence's scheduled time (epoch ms). */
   readonly scheduledAt: number;
+  /**
+   * True when the occurrence started later than the scheduler's `missedThreshold` after
+   * `scheduledAt` (catch-up after downtime, a resumed job, a retry's occurrence that started
+   * late): a handler can skip work whose moment has passed. Same as the recorded `Execution.late`.
+   */
+  readonly late: boolean;
 }
 
 /** What a handler receives. */
@@ -90,7 +96,7 @@ class Context implements HandlerContext {
   constructor(attempt: Attempt) {
     const e = attempt.execution;
     this.job = attempt.job;
-    this.execution = { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt };
+    this.execution = { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt, late: e.late };
     this.idempotencyKey = e.idempotencyKey;
     this.payload = attempt.job.payload;
     this.#attempt = attempt;

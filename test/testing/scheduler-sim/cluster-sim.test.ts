@@ -118,7 +118,7 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
   function context(e: Execution, timeoutMs = 1000): HandlerContext {
     return {
       job: { id: e.jobId, timeoutMs } as Job,
-      execution: { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt },
+      execution: { id: e.id, attempt: e.attempt, scheduledAt: e.scheduledAt, late: e.late },
       idempotencyKey: e.idempotencyKey,
       signal: new AbortController().signal,
       payload: undefined,
