@@ -325,7 +325,7 @@ function webhookUrl(value: unknown, refusePrivate: boolean): string {
       throw new ValidationError(
         'PRIVATE_WEBHOOK_TARGET',
         'webhook',
-        `${host} is a private, loopback, link-local or unspecified address; allow private webhooks to use it`,
+        `${host} is a private, loopback, link-local or unspecified address; set the createScheduler option webhook: { allowPrivate: true } to use it`,
       );
     }
   }

@@ -172,7 +172,7 @@ class PrivateAddressError extends Error {
   constructor(host: string, address: string) {
     super(
       `webhook target resolves to a private address: ${host === address ? address : `${host} -> ${address}`}` +
-        ' (set allowPrivateWebhooks to allow private, loopback and link-local targets)',
+        ' (set the createScheduler option webhook: { allowPrivate: true } to allow private, loopback and link-local targets)',
     );
     this.name = 'PrivateAddressError';
   }

@@ -30,8 +30,10 @@ function v4(a: number, b: number, c: number, d: number): number {
  * True when `ip` is a literal IPv4 or IPv6 address that is private, loopback, link-local,
  * unspecified, or otherwise not globally reachable (shared/CGNAT, multicast, reserved,
  * documentation, benchmarking, unique-local, site-local, discard-only). IPv4 addresses embedded
- * in IPv6 (`::ffff:10.0.0.1`, `::10.0.0.1`, NAT64 `64:ff9b::10.0.0.1`) are judged by their IPv4
- * part. Brackets (`[::1]`, as in URL host names) and IPv6 zone ids (`fe80::1%eth0`) are accepted.
+ * in IPv6 are judged by their IPv4 part: IPv4-mapped `::ffff:10.0.0.1`, IPv4-translated
+ * `::ffff:0:10.0.0.1`, IPv4-compatible `::10.0.0.1`, NAT64 `64:ff9b::10.0.0.1`, 6to4
+ * `2002:0a00:0001::` and Teredo `2001:0:…` (inverted client address); the local-use NAT64 prefix
+ * `64:ff9b:1::/48` is private as a whole. Brackets (`[::1]`, as in URL host names) and IPv6 zone ids (`fe80::1%eth0`) are accepted.
  *
  * @param ip - A literal address. Anything that is not one (a host name, garbage) gives `false`:
  *   this function answers "is this literal address private", not "is this host safe".
@@ -122,7 +124,14 @@ function isPrivateV6(g: number[]): boolean {
     return isPrivateV4(embedded);
   }
   if (upperZero && g5 === 0xffff) return isPrivateV4(embedded); // IPv4-mapped ::ffff:a.b.c.d
+  // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765): the host it reaches is the IPv4 one.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return isPrivateV4(embedded);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return isPrivateV4(embedded); // NAT64
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true; // local-use NAT64 64:ff9b:1::/48 (RFC 8215): never global
+  // 6to4 2002:AABB:CCDD::/48 relays to the IPv4 address AA.BB.CC.DD in bits 16-48.
+  if (g0 === 0x2002) return isPrivateV4(((g1 << 16) | g2) >>> 0);
+  // Teredo 2001:0::/32: the client's IPv4 address is the last 32 bits, inverted.
+  if (g0 === 0x2001 && g1 === 0) return isPrivateV4(~embedded >>> 0);
   if (g0 === 0x0100 && g1 === 0 && g2 === 0 && g3 === 0) return true; // discard-only 100::/64
   if (g0 === 0x2001 && g1 === 0x0db8) return true; // documentation 2001:db8::/32
   if ((g0 & 0xfe00) === 0xfc00) return true; // unique-local fc00::/7

@@ -232,12 +232,17 @@ describe('normalizeJobSpec: webhooks', () => {
       'http://[fe80::1]/',
       'http://[fd00::1]/',
       'http://[::ffff:127.0.0.1]/',
+      'http://[::ffff:0:127.0.0.1]/',
+      'http://[2002:a9fe:a9fe::1]/',
+      'http://[64:ff9b::10.0.0.1]/',
       'http://0x7f.1/',
       'http://2130706433/',
       'http://localhost:3000/',
       'http://api.localhost/',
     ]) {
-      fails({ at: LATER, webhook: url }, 'PRIVATE_WEBHOOK_TARGET', 'webhook', refuse);
+      const err = fails({ at: LATER, webhook: url }, 'PRIVATE_WEBHOOK_TARGET', 'webhook', refuse);
+      // The message names the option that allows it, as users spell it.
+      assert.match(err.message, /webhook: \{ allowPrivate: true \}/);
     }
     for (const url of ['https://example.com/hook', 'http://8.8.8.8/', 'http://[2606:4700:4700::1111]/', 'http://intranet.example/']) {
       assert.equal(normalizeJobSpec({ at: LATER, webhook: url }, { ...ctx, ...refuse }).webhook, url);

@@ -299,7 +299,7 @@ describe('deliverWebhook: private-address guard', () => {
       assert.equal(r.ok, false, url);
       assert.equal(r.errorType, 'connection_error', url);
       assert.match(r.error ?? '', /webhook target resolves to a private address/);
-      assert.match(r.error ?? '', /allowPrivateWebhooks/);
+      assert.match(r.error ?? '', /webhook: \{ allowPrivate: true \}/);
     }
     assert.equal(s.received.length, 0);
     assert.equal((await deliverWebhook(request(s.url, { allowPrivate: true }))).ok, true);

@@ -121,4 +121,37 @@ describe('isPrivateAddress', () => {
     }
     assert.equal(isPrivateAddress(undefined as unknown as string), false);
   });
+
+  test('IPv4 wrapped in IPv6 (mapped, translated, 6to4, NAT64, Teredo) is judged by the IPv4 inside', () => {
+    const wrapped = (v4: string): string[] => {
+      const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+      const hi = ((a << 8) | b).toString(16);
+      const lo = ((c << 8) | d).toString(16);
+      const inv = (n: number) => (~n & 0xffff).toString(16);
+      return [
+        `::ffff:${v4}`, // IPv4-mapped
+        `::ffff:${hi}:${lo}`,
+        `::ffff:0:${v4}`, // IPv4-translated (SIIT)
+        `::ffff:0:${hi}:${lo}`,
+        `0:0:0:0:ffff:0:${v4}`,
+        `2002:${hi}:${lo}::`, // 6to4, the IPv4 in bits 16-48
+        `2002:${hi}:${lo}:1::1`,
+        `[2002:${hi}:${lo}::1]`,
+        `64:ff9b::${v4}`, // NAT64
+        `64:ff9b::${hi}:${lo}`,
+        `2001:0:4136:e378:8000:63bf:${inv((a << 8) | b)}:${inv((c << 8) | d)}`, // Teredo client
+      ];
+    };
+    for (const v4 of ['127.0.0.1', '10.0.0.1', '169.254.169.254', '192.168.1.1', '0.0.0.0', '100.64.0.1']) {
+      for (const ip of wrapped(v4)) assert.equal(isPrivateAddress(ip), true, ip);
+    }
+    for (const v4 of ['8.8.8.8', '1.1.1.1']) {
+      for (const ip of wrapped(v4)) assert.equal(isPrivateAddress(ip), false, ip);
+    }
+    // Local-use NAT64 (RFC 8215) is never global, whatever it embeds.
+    assert.equal(isPrivateAddress('64:ff9b:1::8.8.8.8'), true);
+    // What a URL makes of a bracketed host is still caught.
+    assert.equal(isPrivateAddress(new URL('http://[::ffff:0:127.0.0.1]/').hostname), true);
+    assert.equal(isPrivateAddress(new URL('http://[2002:7f00:1::]/').hostname), true);
+  });
 });
