@@ -27,6 +27,15 @@ export const MAX_HANDLER_LENGTH = 200;
 /** Longest `delay` of a one-shot job: 100 years, far inside the range of `Date`. */
 export const MAX_DELAY_MS = 100 * 365 * 86_400_000;
 
+/** Longest reason `cancel()` records (it is replicated and kept with the job). */
+export const MAX_CANCEL_REASON_LENGTH = 1000;
+
+/** Jobs in one `page()` when no `limit` is given (the HTTP contract's default). */
+export const DEFAULT_PAGE_LIMIT = 100;
+
+/** Most jobs in one `page()` (the HTTP contract's maximum); `list()` has no cap. */
+export const MAX_PAGE_LIMIT = 1000;
+
 /** Longest webhook URL. */
 export const MAX_URL_LENGTH = 2_048;
 

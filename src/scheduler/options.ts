@@ -145,7 +145,7 @@ export interface SchedulerOptions {
  * so adding an option to the interface without adding it here does not compile: this is the one
  * place the runtime learns the option names.
  */
-export const OPTION_KEYS: { readonly [K in keyof Required<CreateSchedulerOptions>]: readonly string[] } = {
+const OPTION_KEYS: { readonly [K in keyof Required<CreateSchedulerOptions>]: readonly string[] } = {
   nodeId: [],
   storage: ['path', 'sync', 'level'],
   clock: [],

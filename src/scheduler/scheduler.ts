@@ -25,6 +25,19 @@ import type { SchedulerState } from './state/index.js';
 import type { JobDefinition } from './state/commands.js';
 import type { HealthOptions, JobListPage, JobUpdate, ListOptions, ReadOptions, SchedulerHealth, SchedulerStats } from './types.js';
 import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from './validate.js';
+import { plainObjectField } from './fields.js';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './limits.js';
+import {
+  checkCancelReason,
+  checkEventName,
+  checkFunction,
+  checkHandlerName,
+  checkHealthOptions,
+  checkJobId,
+  checkListOptions,
+  checkReadOptions,
+  encodeCursor,
+} from './validate-args.js';
 
 /** A module that imported `createScheduler` from here before the composition root had a file of its own keeps working. */
 export { createScheduler } from './create.js';
@@ -104,39 +117,51 @@ export class Scheduler {
 
   /** Adds a listener (see `SchedulerEvents` for names and arguments). */
   on<K extends SchedulerEventName>(event: K, listener: Listener<K>): this {
+    checkEventName(event);
+    checkFunction(listener, 'listener');
     this.#events.on(event, listener);
     return this;
   }
 
   /** Adds a listener that is removed after its first call. */
   once<K extends SchedulerEventName>(event: K, listener: Listener<K>): this {
+    checkEventName(event);
+    checkFunction(listener, 'listener');
     this.#events.once(event, listener);
     return this;
   }
 
   /** Removes one registration of `listener` for `event`, or every listener of `event` when `listener` is absent. */
   off<K extends SchedulerEventName>(event: K, listener?: Listener<K>): this {
+    checkEventName(event);
+    if (listener !== undefined) checkFunction(listener, 'listener');
     this.#events.off(event, listener);
     return this;
   }
 
   /** How many listeners `event` has. */
   listenerCount(event: SchedulerEventName): number {
+    checkEventName(event);
     return this.#events.listenerCount(event);
   }
 
   // ---------------------------------------------------------------- handlers
 
-  /** Registers `handler` under `name` (replacing any previous one). Jobs name it in `handler`. */
+  /**
+   * Registers `handler` under `name` (replacing any previous one). Jobs name it in `handler`.
+   * Throws {@link ValidationError} for a name a job could not carry (1-200 characters) or a
+   * handler that is not a function.
+   */
   handle(name: string, handler: Handler): this {
-    if (typeof name !== 'string' || name.length === 0) throw new ValidationError('INVALID_FIELD', 'name', 'must be a non-empty string');
-    if (typeof handler !== 'function') throw new ValidationError('INVALID_FIELD', 'handler', 'must be a function');
+    checkHandlerName(name);
+    checkFunction(handler, 'handler');
     this.#handlers.set(name, handler);
     return this;
   }
 
   /** Removes the handler registered under `name`; returns whether there was one. */
   unhandle(name: string): boolean {
+    checkHandlerName(name);
     return this.#handlers.delete(name);
   }
 
@@ -187,6 +212,8 @@ export class Scheduler {
    * kept). The kind (`at` vs `cron`) cannot change. Resolves with the updated job.
    */
   async update(id: string, patch: JobUpdate): Promise<Job> {
+    checkJobId(id);
+    plainObjectField(patch, 'patch');
     this.#assertOpen();
     // The merged definition replaces the whole job: read it as of the latest commit, or a patch
     // sent through a lagging replica would write back the fields an earlier update changed.
@@ -202,11 +229,12 @@ export class Scheduler {
   /**
    * Cancels a job: a running attempt's signal is aborted and no further occurrence runs. Throws
    * {@link JobNotFoundError}, or {@link InvalidStateError} for a finished one-shot or a job
-   * already cancelled.
+   * already cancelled; {@link ValidationError} for a `reason` longer than 1000 characters.
    */
   async cancel(id: string, reason?: string): Promise<Job> {
+    checkJobId(id);
+    checkCancelReason(reason);
     this.#assertOpen();
-    if (reason !== undefined && typeof reason !== 'string') throw new ValidationError('INVALID_FIELD', 'reason', 'must be a string');
     const now = this.#o.clock.now();
     const result = await this.#port.submit({ type: 'cancelJob', now, jobId: id, ...(reason !== undefined && { reason }) });
     return result.job;
@@ -214,12 +242,14 @@ export class Scheduler {
 
   /** Deletes a job and its history (a running attempt is aborted). Throws {@link JobNotFoundError}. */
   async delete(id: string): Promise<void> {
+    checkJobId(id);
     this.#assertOpen();
     await this.#port.submit({ type: 'deleteJob', now: this.#o.clock.now(), jobId: id });
   }
 
   /** Pauses a job: no occurrence starts until {@link Scheduler.resume} (a running attempt continues). */
   async pause(id: string): Promise<Job> {
+    checkJobId(id);
     this.#assertOpen();
     const result = await this.#port.submit({ type: 'pauseJob', now: this.#o.clock.now(), jobId: id });
     return result.job;
@@ -230,6 +260,7 @@ export class Scheduler {
    * during the pause do not run); a one-shot whose time passed meanwhile runs now, late.
    */
   async resume(id: string): Promise<Job> {
+    checkJobId(id);
     this.#assertOpen();
     const result = await this.#port.submit({ type: 'resumeJob', now: this.#o.clock.now(), jobId: id });
     return result.job;
@@ -242,6 +273,7 @@ export class Scheduler {
    * schedule); with `allow` it runs alongside. Otherwise resolves with the started execution.
    */
   async trigger(id: string): Promise<Execution | undefined> {
+    checkJobId(id);
     this.#assertOpen();
     // The overlap check reads this replica, so make it current first.
     try {
@@ -265,12 +297,16 @@ export class Scheduler {
 
   /** The job, or `undefined` when there is no job with that id. */
   async get(id: string, options?: ReadOptions): Promise<Job | undefined> {
+    checkJobId(id);
+    checkReadOptions(options);
     await this.#beforeRead(options);
     return this.#state.getJob(id);
   }
 
   /** The job's status view. Throws {@link JobNotFoundError}. */
   async status(id: string, options?: ReadOptions): Promise<JobStatusInfo> {
+    checkJobId(id);
+    checkReadOptions(options);
     await this.#beforeRead(options);
     const status = this.#state.getStatus(id);
     if (status === undefined) throw new JobNotFoundError(id);
@@ -279,6 +315,8 @@ export class Scheduler {
 
   /** Every recorded attempt of the job, oldest first. Throws {@link JobNotFoundError}. */
   async executions(id: string, options?: ReadOptions): Promise<Execution[]> {
+    checkJobId(id);
+    checkReadOptions(options);
     await this.#beforeRead(options);
     const executions = this.#state.getExecutions(id);
     if (executions === undefined) throw new JobNotFoundError(id);
@@ -287,27 +325,41 @@ export class Scheduler {
 
   /** Occurrences of the job that did not run (overlap, catch-up, missed). Throws {@link JobNotFoundError}. */
   async skipped(id: string, options?: ReadOptions): Promise<SkippedOccurrence[]> {
+    checkJobId(id);
+    checkReadOptions(options);
     await this.#beforeRead(options);
     const skipped = this.#state.getSkipped(id);
     if (skipped === undefined) throw new JobNotFoundError(id);
     return skipped;
   }
 
-  /** Jobs in creation order, optionally only those in `status`. See {@link Scheduler.page} for paging. */
-  async list(options: ListOptions = {}): Promise<Job[]> {
-    return (await this.page({ ...options, limit: options.limit ?? Number.MAX_SAFE_INTEGER })).jobs;
+  /**
+   * Jobs in creation order, optionally only those in `status` (all of them unless `limit` is
+   * given). See {@link Scheduler.page} for paging. Throws {@link ValidationError} for an unknown
+   * status, a `limit` that is not a positive integer, or a cursor `page` did not issue.
+   */
+  async list(options?: ListOptions): Promise<Job[]> {
+    const checked = checkListOptions(options, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    return (await this.#page(checked)).jobs;
   }
 
-  /** One page of jobs in creation order, with a cursor to the next. */
-  async page(options: ListOptions = {}): Promise<JobListPage> {
+  /**
+   * One page of jobs in creation order (default 100, at most 1000), with a cursor to the next.
+   * Throws {@link ValidationError} for an unknown status, a `limit` outside 1-1000, or a cursor
+   * it did not issue.
+   */
+  async page(options?: ListOptions): Promise<JobListPage> {
+    return this.#page(checkListOptions(options, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT));
+  }
+
+  async #page(options: ListOptions & { readonly limit: number }): Promise<JobListPage> {
     await this.#beforeRead(options);
-    const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1) throw new ValidationError('INVALID_FIELD', 'limit', 'must be a positive integer');
-    return this.#state.listJobs({
-      limit,
+    const page = this.#state.listJobs({
+      limit: options.limit,
       ...(options.status !== undefined && { status: options.status }),
       ...(options.cursor !== undefined && { cursor: options.cursor }),
     });
+    return page.nextCursor === undefined ? page : { ...page, nextCursor: encodeCursor(page.nextCursor) };
   }
 
   // ---------------------------------------------------------------- cluster
@@ -337,8 +389,8 @@ export class Scheduler {
   }
 
   /** {@link Scheduler.stats} with the health verdict of `GET /health`. */
-  health(options: HealthOptions = {}): SchedulerHealth {
-    return schedulerHealth(this.stats(), options);
+  health(options?: HealthOptions): SchedulerHealth {
+    return schedulerHealth(this.stats(), checkHealthOptions(options));
   }
 
   /** A hash of the replicated state (equal on replicas that applied the same log). */

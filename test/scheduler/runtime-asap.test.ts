@@ -36,8 +36,8 @@ describe('scheduler runtime: delay and late', () => {
     scheduler.handle('work', () => {});
     const field = (name: string, code?: string) => (err: unknown) =>
       err instanceof ValidationError && err.field === name && (code === undefined || err.code === code);
-    await assert.rejects(scheduler.schedule({ delay: 0, at: T0, handler: 'work' } as never), field('delay', 'CONFLICTING_FIELDS'));
-    await assert.rejects(scheduler.schedule({ delay: 0, cron: '@daily', handler: 'work' } as never), field('delay', 'CONFLICTING_FIELDS'));
+    await assert.rejects(scheduler.schedule({ delay: 0, at: T0, handler: 'work' }), field('delay', 'CONFLICTING_FIELDS'));
+    await assert.rejects(scheduler.schedule({ delay: 0, cron: '@daily', handler: 'work' }), field('delay', 'CONFLICTING_FIELDS'));
     await assert.rejects(scheduler.schedule({ delay: -1, handler: 'work' }), field('delay', 'INVALID_DURATION'));
     await assert.rejects(scheduler.schedule({ delay: 'soon', handler: 'work' }), field('delay', 'INVALID_DURATION'));
     await assert.rejects(scheduler.schedule({ delay: 0.5, handler: 'work' }), field('delay', 'INVALID_DURATION'));
