@@ -37,11 +37,11 @@ export interface ReadOptions {
 
 /** Filter and page of `Scheduler.list`. */
 export interface ListOptions extends ReadOptions {
-  /** Only jobs in this status. */
+  /** Only jobs in this status (one of `JOB_STATUSES`; anything else is a `ValidationError`). */
   readonly status?: JobStatus;
-  /** Most jobs returned (default: all). */
+  /** Most jobs returned: a positive integer; `list` default all, `page` default 100 and at most 1000. */
   readonly limit?: number;
-  /** `nextCursor` of the previous page. */
+  /** `nextCursor` of the previous page, as issued (any other string is a `ValidationError`). */
   readonly cursor?: string;
 }
 
