@@ -169,7 +169,7 @@ export function normalizeJobPatch(current: JobDefinition, patch: unknown, ctx: N
       for (const key of ['initialMs', 'factor', 'maxMs', 'jitter'] as const) if (given[key] !== undefined) part[key] = def.backoff[key];
       out['backoff'] = part;
     }
-    return out as JobPatch;
+    return out;
   });
 }
 
