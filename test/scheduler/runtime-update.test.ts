@@ -43,7 +43,7 @@ describe('scheduler.update: patches', () => {
     assert.equal(results[0]?.status, 'fulfilled');
     const second = results[1];
     assert.equal(second?.status, 'rejected');
-    const error = (second as PromiseRejectedResult).reason as unknown;
+    const error = second.reason as unknown;
     assert.ok(error instanceof ValidationError, String(error));
     assert.equal(error.field, 'endAt');
     const job = await scheduler.get('c');
