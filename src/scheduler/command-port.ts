@@ -104,13 +104,22 @@ function rejectionError(r: RejectionInfo): SchedulerError {
     case 'INVALID_STATE':
       return new InvalidStateError(r.message);
     case 'INVALID_DEFINITION':
-      return new ValidationError('INVALID_FIELD', 'spec', r.message);
+      return new ValidationError('INVALID_FIELD', specField(r.field), r.message);
     case 'DUPLICATE_EXECUTION':
       return new DuplicateExecutionError(r.executionId, r.message);
     default:
       // The facade never sends what the state could call stale, unknown or invalid: a bug.
       return new InternalError(`${r.code}: ${r.message}`);
   }
+}
+
+/** Definition fields whose spec (and so `ValidationError.field`) name differs. */
+const SPEC_NAMES: Readonly<Record<string, string>> = { timeoutMs: 'timeout', catchUpWindowMs: 'catchUpWindow', definition: 'spec' };
+
+/** The field a refused definition names, as the user spelled it in the spec or patch. */
+function specField(field: string | undefined): string {
+  if (field === undefined) return 'spec';
+  return Object.prototype.hasOwnProperty.call(SPEC_NAMES, field) ? (SPEC_NAMES[field] as string) : field;
 }
 
 /**

@@ -223,6 +223,10 @@ export interface SkippedOccurrence {
   readonly scheduledAt: number;
   /** When it was recorded as not run (epoch ms). */
   readonly recordedAt: number;
-  /** `overlap`: the previous occurrence still ran; `catch-up`: missed and the policy skipped it; `missed`: missed (counted, possibly run once for several). */
+  /**
+   * `overlap`: the previous occurrence still ran; `catch-up`: missed and the policy skipped it;
+   * `missed`: missed (counted, possibly run once for several); `rescheduled`: due, not started,
+   * when an `update` changed the schedule.
+   */
   readonly reason: SkipReason;
 }

@@ -24,7 +24,7 @@ import { startCommand } from './state/decide.js';
 import type { SchedulerState } from './state/index.js';
 import type { JobDefinition } from './state/commands.js';
 import type { HealthOptions, JobListPage, JobUpdate, ListOptions, ReadOptions, SchedulerHealth, SchedulerStats } from './types.js';
-import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from './validate.js';
+import { normalizeJobPatch, normalizeJobSpec, type NormalizeContext } from './validate.js';
 import { plainObjectField } from './fields.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './limits.js';
 import {
@@ -210,19 +210,30 @@ export class Scheduler {
   /**
    * Changes a job in place: schedule, payload, handler/webhook or options (fields absent are
    * kept). The kind (`at` vs `cron`) cannot change. Resolves with the updated job.
+   *
+   * Only the fields given are written, merged into the job as it stands when the change
+   * commits: concurrent updates of different fields all take effect (of two that set the same
+   * field, the later in the log wins). A payload or options change never moves, drops or
+   * re-runs an occurrence. A schedule change (`at`, `cron`, `timezone`, `startAt`, `endAt`) of a
+   * cron job continues from the new schedule's first occurrence after now (never one already
+   * started or queued); an occurrence that was due but not started yet is recorded as skipped
+   * with reason `rescheduled`. A merge the job cannot hold (say, `endAt` before a `startAt` set
+   * concurrently) throws a {@link ValidationError} naming the field.
    */
   async update(id: string, patch: JobUpdate): Promise<Job> {
     checkJobId(id);
     plainObjectField(patch, 'patch');
     this.#assertOpen();
-    // The merged definition replaces the whole job: read it as of the latest commit, or a patch
-    // sent through a lagging replica would write back the fields an earlier update changed.
+    // Read as of the latest commit so that a job created a moment ago through another node is
+    // found, and the patch is checked against what the job is now. Correctness does not rest on
+    // it: only the changed fields are proposed, and apply merges them into the job as it stands
+    // then (a job deleted meanwhile is refused there).
     await this.#beforeRead({ consistent: true });
     const current = this.#state.getDefinition(id);
     if (current === undefined) throw new JobNotFoundError(id);
     const now = this.#o.clock.now();
-    const definition = mergeJobUpdate(current, patch, this.#validationContext(now, id));
-    const result = await this.#port.submit({ type: 'updateJob', now, jobId: id, definition });
+    const changes = normalizeJobPatch(current, patch, this.#validationContext(now, id));
+    const result = await this.#port.submit({ type: 'updateJob', now, jobId: id, patch: changes });
     return result.job;
   }
 

@@ -5,7 +5,7 @@
  * so `undefined`-valued keys must never reach it). Every refusal is a `ValidationError` whose
  * `field` names the offending field.
  */
-import type { JobDefinition } from './state/commands.js';
+import type { JobDefinition, JobPatch } from './state/commands.js';
 import { ValidationError } from './errors.js';
 import { MAX_CRON_LENGTH, nextOccurrence, validateCron, validateTimezone } from './cron.js';
 import { parseTime } from './validate-time.js';
@@ -161,6 +161,56 @@ export function mergeJobUpdate(current: JobDefinition, patch: unknown, ctx: Norm
     return { ...def, overlap: current.overlap, catchUp: current.catchUp, catchUpWindowMs: current.catchUpWindowMs };
   });
 }
+
+/**
+ * Validates a patch like {@link mergeJobUpdate} and returns only what it changes, normalised as
+ * the state machine takes it: the {@link JobPatch} of an `updateJob` command, which `apply`
+ * merges into the job as it stands then (so concurrent updates of different fields all hold).
+ *
+ * @param current - The job's current definition, as this node reads it (the checks run on it).
+ * @param patch - The changes, treated as hostile input.
+ * @param ctx - As for {@link mergeJobUpdate}.
+ * @returns The changed fields: epoch ms, ms durations, `null` for a removed `startAt`/`endAt`,
+ *   only the given `backoff` fields.
+ * @throws {@link ValidationError} naming the offending field; nothing else.
+ */
+export function normalizeJobPatch(current: JobDefinition, patch: unknown, ctx: NormalizeContext): JobPatch {
+  const def = mergeJobUpdate(current, patch, ctx);
+  return guard(() => {
+    const p = patch as Spec;
+    const out: Record<string, unknown> = {};
+    for (const [key, name] of PATCH_NAMES) {
+      const value = p[key];
+      if (value === undefined) continue;
+      out[name] = value === null && (key === 'startAt' || key === 'endAt') ? null : def[name];
+    }
+    const backoff = p['backoff'];
+    if (backoff !== undefined) {
+      const given = backoff as Spec;
+      const part: Record<string, number> = {};
+      for (const key of ['initialMs', 'factor', 'maxMs', 'jitter'] as const) if (given[key] !== undefined) part[key] = def.backoff[key];
+      out['backoff'] = part;
+    }
+    return out;
+  });
+}
+
+/** Spec names of the patchable fields (backoff aside) and the definition names they become. */
+const PATCH_NAMES: readonly (readonly [string, keyof JobDefinition & keyof JobPatch])[] = [
+  ['at', 'at'],
+  ['cron', 'cron'],
+  ['timezone', 'timezone'],
+  ['startAt', 'startAt'],
+  ['endAt', 'endAt'],
+  ['handler', 'handler'],
+  ['webhook', 'webhook'],
+  ['payload', 'payload'],
+  ['maxAttempts', 'maxAttempts'],
+  ['timeout', 'timeoutMs'],
+  ['overlap', 'overlap'],
+  ['catchUp', 'catchUp'],
+  ['catchUpWindow', 'catchUpWindowMs'],
+];
 
 /** The current definition in spec form, so the merged result goes through the same checks. */
 function copyCurrent(current: JobDefinition, out: Record<string, unknown>): void {

@@ -55,11 +55,12 @@ export const CATCH_UP_POLICIES = ['fire-once', 'fire-all', 'skip'] as const;
 export type CatchUpPolicy = (typeof CATCH_UP_POLICIES)[number];
 
 /** Every reason an occurrence is recorded as not run (see {@link SkipReason}). */
-const SKIP_REASONS = ['overlap', 'catch-up', 'missed'] as const;
+const SKIP_REASONS = ['overlap', 'catch-up', 'missed', 'rescheduled'] as const;
 
 /**
  * Why a recorded occurrence did not run. `overlap`: the previous occurrence still ran;
- * `catch-up`: missed and the policy skipped it; `missed`: missed (counted, possibly run once for several).
+ * `catch-up`: missed and the policy skipped it; `missed`: missed (counted, possibly run once for several);
+ * `rescheduled`: it was due but not started yet when an `update` changed the schedule.
  */
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeJobUpdate, normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
+import { mergeJobUpdate, normalizeJobPatch, normalizeJobSpec, type NormalizeContext } from '../../src/scheduler/validate.js';
 import { DEFAULT_JOB_DEFAULTS } from '../../src/scheduler/limits.js';
 import { ValidationError, type ValidationCode } from '../../src/scheduler/errors.js';
 import type { JobDefinition } from '../../src/scheduler/state/commands.js';
@@ -128,5 +128,36 @@ describe('mergeJobUpdate', () => {
       (err: unknown) => err instanceof ValidationError,
     );
     assert.equal(({} as Record<string, unknown>)['handler'], undefined);
+  });
+});
+
+describe('normalizeJobPatch', () => {
+  test('only the given fields, normalised as the definition names them', () => {
+    assert.deepEqual(normalizeJobPatch(once, {}, ctx), {});
+    assert.deepEqual(normalizeJobPatch(once, { payload: { v: 2 }, timeout: '9s', backoff: { initialMs: 50 } }, ctx), {
+      payload: { v: 2 },
+      timeoutMs: 9000,
+      backoff: { initialMs: 50 },
+    });
+    assert.deepEqual(
+      normalizeJobPatch(cron, { cron: '  0  10 * * * ', endAt: null, catchUpWindow: '2m', handler: 'report' }, { ...ctx, now: CREATED }),
+      {
+        cron: '0 10 * * *',
+        endAt: null,
+        catchUpWindowMs: 120_000,
+        handler: 'report',
+      },
+    );
+  });
+
+  test('the checks of mergeJobUpdate apply', () => {
+    assert.throws(
+      () => normalizeJobPatch(once, { at: '2027-01-01T00:00:00Z' }, ctx),
+      (err: unknown) => err instanceof ValidationError && err.code === 'TIME_IN_PAST' && err.field === 'at',
+    );
+    assert.throws(
+      () => normalizeJobPatch(cron, { at: LATER_NOW + 1 }, ctx),
+      (err: unknown) => err instanceof ValidationError && err.code === 'CONFLICTING_FIELDS' && err.field === 'at',
+    );
   });
 });

@@ -4,15 +4,15 @@
  * `executionAborted`; whatever their handlers report later only settles them).
  */
 import type { Execution } from '../model.js';
-import type { CancelJobCommand, DeleteJobCommand, PauseJobCommand, UpdateJobCommand } from './commands.js';
-import { definitionProblem, replaceDefinition } from './definitions.js';
+import type { CancelJobCommand, DeleteJobCommand, JobDefinition, PauseJobCommand, UpdateJobCommand } from './commands.js';
+import { DefinitionIssue, definitionIssue, mergePatch, replaceDefinition, scheduleChanged } from './definitions.js';
 import { wakeOf } from './derive.js';
 import { stringBytes } from './estimate.js';
-import type { JobRecord, Occurrence } from './records.js';
+import type { CronSchedule, JobRecord, Occurrence } from './records.js';
 import { firstOccurrence } from './schedule.js';
 import { reject, type Store } from './store.js';
 import type { DeleteJobResult, JobChangeResult, Rejection } from './types.js';
-import { executionView, jobView } from './views.js';
+import { definitionView, executionView, jobView } from './views.js';
 
 function notFound(jobId: string): Rejection {
   return reject({ code: 'JOB_NOT_FOUND', message: `Job not found: ${jobId}`, jobId });
@@ -111,44 +111,78 @@ export function applyPause(store: Store, cmd: PauseJobCommand): JobChangeResult<
   return pause ? { ok: true, type: 'pauseJob', job: jobView(job) } : { ok: true, type: 'resumeJob', job: jobView(job) };
 }
 
-/** Applies an {@link UpdateJobCommand}. */
+/**
+ * Applies an {@link UpdateJobCommand}: the patch is merged into the definition as it stands now
+ * (an old-style `definition` replaces it whole). Only a change of the schedule moves the cursor:
+ * a payload or options change never moves, drops or re-runs an occurrence.
+ */
 export function applyUpdate(store: Store, cmd: UpdateJobCommand): JobChangeResult<'updateJob'> | Rejection {
   const job = store.jobs.get(cmd.jobId);
   if (job === undefined) return notFound(cmd.jobId);
   if (job.status === 'cancelled') return invalid(job, 'Cannot update cancelled job');
-  const def = cmd.definition;
-  const problem = definitionProblem(def);
-  if (problem !== undefined) return reject({ code: 'INVALID_DEFINITION', message: problem, jobId: job.id });
-  if (def.id !== job.id)
-    return reject({ code: 'INVALID_DEFINITION', message: `id: the definition is for ${def.id}, not ${job.id}`, jobId: job.id });
+  const current = definitionView(job);
+  const merged = cmd.patch !== undefined ? mergePatch(current, cmd.patch) : (cmd.definition as JobDefinition);
+  if (merged instanceof DefinitionIssue) return invalidDefinition(job, merged);
+  const def = merged;
+  const problem = definitionIssue(def);
+  if (problem !== undefined) return invalidDefinition(job, problem);
+  if (def.id !== job.id) return invalidDefinition(job, new DefinitionIssue('id', `the definition is for ${def.id}, not ${job.id}`));
   const now = cmd.now;
   const before = wakeOf(job);
   const scheduled = job.cursor !== undefined;
-  if (!replaceDefinition(store, job, def)) {
-    return reject({ code: 'INVALID_DEFINITION', message: 'payload: nests too deep or is not JSON', jobId: job.id });
-  }
-  const run = job.run;
-  if (job.cron !== undefined) {
-    // Never back onto an occurrence that already started (an update proposed just before it).
-    const latest = run?.latestAt;
-    job.cursor = firstOccurrence(job.cron, latest !== undefined && latest >= now ? latest + 1 : now);
-  } else {
-    const at = job.at as number;
-    // A one-shot still waiting moves to its new time; one that ran comes back only for a future
-    // time, never for the occurrence it already ran (a stale update writing its old time back).
-    job.cursor = scheduled || at > now ? at : undefined;
-    if (job.cursor !== undefined && store.findExecution(job, job.cursor, 1) !== undefined) job.cursor = undefined;
-    if (job.cursor !== undefined && run !== undefined && run.active === undefined && job.status !== 'pending') {
-      store.setStatus(job, 'pending');
-      run.attemptCount = 0;
-      run.latestAt = undefined;
-      run.firstAttemptAt = undefined;
-      run.lastAttemptAt = undefined;
-      run.completedAt = undefined;
-    }
+  const oldCursor = job.cursor;
+  if (!replaceDefinition(store, job, def)) return invalidDefinition(job, new DefinitionIssue('payload', 'nests too deep or is not JSON'));
+  if (scheduleChanged(current, def)) {
+    if (job.cron !== undefined) reschedule(store, job, oldCursor, now);
+    else rescheduleOnce(store, job, scheduled, now);
   }
   job.updatedAt = now;
   if (store.listening) store.emit({ type: 'jobUpdated', jobId: job.id });
   store.noteWake(job, before);
   return { ok: true, type: 'updateJob', job: jobView(job) };
+}
+
+function invalidDefinition(job: JobRecord, problem: DefinitionIssue): Rejection {
+  return reject({ code: 'INVALID_DEFINITION', message: `${problem.field}: ${problem.message}`, jobId: job.id, field: problem.field });
+}
+
+/**
+ * A cron job's new schedule starts after now and after whatever already started or is queued
+ * (an update stamped just before those must not bring them round again). An occurrence of the
+ * old schedule that was due but not started yet is recorded as skipped: it does not vanish.
+ */
+function reschedule(store: Store, job: JobRecord, oldCursor: number | undefined, now: number): void {
+  const run = job.run;
+  let from = now;
+  const latest = run?.latestAt;
+  if (latest !== undefined && latest >= from) from = latest + 1;
+  const queued = run?.queuedAt;
+  if (queued !== undefined && queued >= from) from = queued + 1;
+  job.cursor = firstOccurrence(job.cron as CronSchedule, from);
+  // A paused job's due occurrences are the pause's business: resuming passes over them unrecorded.
+  if (oldCursor === undefined || oldCursor > now || oldCursor === job.cursor || job.paused) return;
+  store.addSkip(job, oldCursor, now, 'rescheduled');
+  store.ensureRun(job).skippedCount++;
+  if (store.listening) {
+    store.emit({ type: 'occurrenceSkipped', jobId: job.id, scheduledAt: oldCursor, recordedAt: now, reason: 'rescheduled', count: 1 });
+  }
+}
+
+/**
+ * A one-shot still waiting moves to its new time; one that ran comes back only for a future
+ * time, never for the occurrence it already ran (a stale update writing its old time back).
+ */
+function rescheduleOnce(store: Store, job: JobRecord, scheduled: boolean, now: number): void {
+  const run = job.run;
+  const at = job.at as number;
+  job.cursor = scheduled || at > now ? at : undefined;
+  if (job.cursor !== undefined && store.findExecution(job, job.cursor, 1) !== undefined) job.cursor = undefined;
+  if (job.cursor !== undefined && run !== undefined && run.active === undefined && job.status !== 'pending') {
+    store.setStatus(job, 'pending');
+    run.attemptCount = 0;
+    run.latestAt = undefined;
+    run.firstAttemptAt = undefined;
+    run.lastAttemptAt = undefined;
+    run.completedAt = undefined;
+  }
 }

@@ -3,7 +3,7 @@
  * appended to the log and applied by the pure `apply`. Whatever `apply` needs to be
  * deterministic travels inside the command: ids, the proposer's `now`, random draws.
  */
-import type { ExecutionErrorType, JobSettings, JsonValue } from '../model.js';
+import type { BackoffOptions, CatchUpPolicy, ExecutionErrorType, JobSettings, JsonValue, OverlapPolicy } from '../model.js';
 
 /** A validated, normalised job definition (everything resolved to epoch ms and defaults). */
 export interface JobDefinition extends JobSettings {
@@ -101,13 +101,44 @@ export interface PauseJobCommand {
   readonly jobId: string;
 }
 
-/** Change a job's schedule, payload or options in place (fields absent are kept). */
+/**
+ * The fields an update changes, normalised as {@link JobDefinition} names them (absent: kept).
+ * `startAt`/`endAt` `null` removes the bound; setting `handler` removes `webhook` and vice versa;
+ * `backoff` is merged field by field.
+ */
+export interface JobPatch {
+  readonly at?: number;
+  readonly cron?: string;
+  readonly timezone?: string;
+  readonly startAt?: number | null;
+  readonly endAt?: number | null;
+  readonly handler?: string;
+  readonly webhook?: string;
+  readonly payload?: JsonValue;
+  readonly maxAttempts?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly timeoutMs?: number;
+  readonly overlap?: OverlapPolicy;
+  readonly catchUp?: CatchUpPolicy;
+  readonly catchUpWindowMs?: number;
+}
+
+/**
+ * Change a job's schedule, payload or options in place. `apply` merges `patch` into the job's
+ * definition as it stands when the entry applies, so concurrent updates of different fields
+ * all hold (a whole definition built on a read would undo whatever committed after the read).
+ */
 export interface UpdateJobCommand {
   readonly type: 'updateJob';
   readonly now: number;
   readonly jobId: string;
-  /** The full new definition (the proposer merged and validated it); `id` and `kind`-consistent. */
-  readonly definition: JobDefinition;
+  /** The changed fields. */
+  readonly patch?: JobPatch;
+  /**
+   * A full replacement definition: the form earlier versions wrote to the log, still applied
+   * so their logs replay. Ignored when `patch` is present.
+   */
+  readonly definition?: JobDefinition;
 }
 
 /** Drop history older than `before` and beyond `maxPerJob` entries per job. */

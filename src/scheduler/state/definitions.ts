@@ -4,7 +4,7 @@
  * cannot schedule), identity for idempotent creates, and storing a definition into a record.
  */
 import { validateCron, validateTimezone } from '../cron.js';
-import type { JobDefinition } from './commands.js';
+import type { JobDefinition, JobPatch } from './commands.js';
 import { definitionBytes } from './estimate.js';
 import { frozenCopy, jsonEqual } from './json.js';
 import { sameOptions } from './intern.js';
@@ -30,33 +30,114 @@ function optionalString(value: unknown): boolean {
   return value === undefined || typeof value === 'string';
 }
 
+/** What `apply` found wrong with a definition: the field (as {@link JobDefinition} names it) and why. */
+export class DefinitionIssue {
+  constructor(
+    readonly field: string,
+    readonly message: string,
+  ) {}
+}
+
+function issue(field: string, message: string): DefinitionIssue {
+  return new DefinitionIssue(field, message);
+}
+
 /** What is wrong with `def` for the state machine, or `undefined` when it can be stored. */
-export function definitionProblem(def: JobDefinition): string | undefined {
-  if (typeof def !== 'object' || def === null) return 'the definition is not an object';
-  if (typeof def.id !== 'string' || def.id.length === 0) return 'id: must be a non-empty string';
+export function definitionIssue(def: JobDefinition): DefinitionIssue | undefined {
+  if (typeof def !== 'object' || def === null) return issue('definition', 'is not an object');
+  if (typeof def.id !== 'string' || def.id.length === 0) return issue('id', 'must be a non-empty string');
   if (def.kind === 'once') {
-    if (!finite(def.at)) return 'at: a one-shot job needs a time';
+    if (!finite(def.at)) return issue('at', 'a one-shot job needs a time');
   } else if (def.kind === 'cron') {
-    if (typeof def.cron !== 'string') return 'cron: a cron job needs an expression';
+    if (typeof def.cron !== 'string') return issue('cron', 'a cron job needs an expression');
     try {
       validateCron(def.cron);
+    } catch (error) {
+      return issue('cron', error instanceof Error ? error.message : String(error));
+    }
+    try {
       if (def.timezone !== undefined) validateTimezone(def.timezone);
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return issue('timezone', error instanceof Error ? error.message : String(error));
     }
-    if (!optionalFinite(def.startAt) || !optionalFinite(def.endAt)) return 'startAt/endAt: must be times';
-  } else return 'kind: must be once or cron';
-  if (!optionalString(def.handler) || !optionalString(def.webhook)) return 'handler/webhook: must be strings';
-  if (!Number.isInteger(def.maxAttempts) || def.maxAttempts < 1) return 'maxAttempts: must be a whole number of at least 1';
+    if (!optionalFinite(def.startAt)) return issue('startAt', 'must be a time');
+    if (!optionalFinite(def.endAt)) return issue('endAt', 'must be a time');
+    if (def.startAt !== undefined && def.endAt !== undefined && def.endAt <= def.startAt) return issue('endAt', 'must be after startAt');
+  } else return issue('kind', 'must be once or cron');
+  if (!optionalString(def.handler)) return issue('handler', 'must be a string');
+  if (!optionalString(def.webhook)) return issue('webhook', 'must be a string');
+  if (!Number.isInteger(def.maxAttempts) || def.maxAttempts < 1) return issue('maxAttempts', 'must be a whole number of at least 1');
   const b = def.backoff;
   if (typeof b !== 'object' || b === null || !finite(b.initialMs) || !finite(b.factor) || !finite(b.maxMs) || !finite(b.jitter)) {
-    return 'backoff: initialMs, factor, maxMs and jitter must be numbers';
+    return issue('backoff', 'initialMs, factor, maxMs and jitter must be numbers');
   }
-  if (!finite(def.timeoutMs) || def.timeoutMs < 0) return 'timeoutMs: must be a duration';
-  if (!finite(def.catchUpWindowMs) || def.catchUpWindowMs < 0) return 'catchUpWindowMs: must be a duration';
-  if (!isOneOf(OVERLAP_POLICIES, def.overlap)) return `overlap: must be ${spelled(OVERLAP_POLICIES)}`;
-  if (!isOneOf(CATCH_UP_POLICIES, def.catchUp)) return `catchUp: must be ${spelled(CATCH_UP_POLICIES)}`;
+  // Reachable by merging: one update raised initialMs while another lowered maxMs.
+  if (b.maxMs < b.initialMs) return issue('backoff', `maxMs (${b.maxMs}) must be at least initialMs (${b.initialMs})`);
+  if (!finite(def.timeoutMs) || def.timeoutMs < 0) return issue('timeoutMs', 'must be a duration');
+  if (!finite(def.catchUpWindowMs) || def.catchUpWindowMs < 0) return issue('catchUpWindowMs', 'must be a duration');
+  if (!isOneOf(OVERLAP_POLICIES, def.overlap)) return issue('overlap', `must be ${spelled(OVERLAP_POLICIES)}`);
+  if (!isOneOf(CATCH_UP_POLICIES, def.catchUp)) return issue('catchUp', `must be ${spelled(CATCH_UP_POLICIES)}`);
   return undefined;
+}
+
+/** {@link definitionIssue} as one line, `field: message`. */
+export function definitionProblem(def: JobDefinition): string | undefined {
+  const found = definitionIssue(def);
+  return found === undefined ? undefined : `${found.field}: ${found.message}`;
+}
+
+const CRON_ONLY: readonly (keyof JobPatch)[] = ['cron', 'timezone', 'startAt', 'endAt', 'overlap', 'catchUp', 'catchUpWindowMs'];
+/** Patch fields copied as they are (the rest need a rule of their own). */
+const PLAIN: readonly (keyof JobPatch & keyof JobDefinition)[] = [
+  'at',
+  'cron',
+  'timezone',
+  'payload',
+  'maxAttempts',
+  'timeoutMs',
+  'overlap',
+  'catchUp',
+  'catchUpWindowMs',
+];
+
+/**
+ * `patch` merged into `current` (a fresh object; neither input is touched), or what makes the
+ * patch inapplicable to this job. The merged result still has to pass {@link definitionIssue}.
+ * The patch comes from the log, so nothing about its shape is taken on trust.
+ */
+export function mergePatch(current: JobDefinition, patch: JobPatch): JobDefinition | DefinitionIssue {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return issue('patch', 'is not an object');
+  if (current.kind === 'once') {
+    for (const key of CRON_ONLY) if (patch[key] !== undefined) return issue(key, 'only applies to cron jobs (this job has at)');
+  } else if (patch.at !== undefined) return issue('at', 'cannot turn a cron job into a one-shot job');
+  const out: Record<string, unknown> = { ...current };
+  for (const key of PLAIN) if (patch[key] !== undefined) out[key] = patch[key];
+  for (const key of ['startAt', 'endAt'] as const) {
+    const value = patch[key];
+    if (value === null) delete out[key];
+    else if (value !== undefined) out[key] = value;
+  }
+  if (patch.handler !== undefined) {
+    out['handler'] = patch.handler;
+    if (patch.webhook === undefined) delete out['webhook'];
+  }
+  if (patch.webhook !== undefined) {
+    out['webhook'] = patch.webhook;
+    if (patch.handler === undefined) delete out['handler'];
+  }
+  const b = patch.backoff;
+  if (b !== undefined) {
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return issue('backoff', 'is not an object');
+    const merged: Record<string, unknown> = { ...current.backoff };
+    for (const key of ['initialMs', 'factor', 'maxMs', 'jitter'] as const) if (b[key] !== undefined) merged[key] = b[key];
+    out['backoff'] = merged;
+  }
+  return out as unknown as JobDefinition;
+}
+
+/** Whether two definitions differ in when they run (`at`, `cron`, `timezone`, `startAt`, `endAt`). */
+export function scheduleChanged(a: JobDefinition, b: JobDefinition): boolean {
+  return a.at !== b.at || a.cron !== b.cron || a.timezone !== b.timezone || a.startAt !== b.startAt || a.endAt !== b.endAt;
 }
 
 /** Whether the job's current definition is `def` (payload compared by value, key order aside). */

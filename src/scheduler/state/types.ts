@@ -35,8 +35,11 @@ export type RejectionInfo =
     }
   /** The operation does not fit the job's state; `message` is the HTTP contract's text. */
   | { readonly code: 'INVALID_STATE'; readonly message: string; readonly jobId: string }
-  /** A definition `apply` cannot hold (validation should have caught it first). */
-  | { readonly code: 'INVALID_DEFINITION'; readonly message: string; readonly jobId: string }
+  /**
+   * A definition `apply` cannot hold (validation should have caught it first, unless concurrent
+   * updates merged into one); `field` names the offending definition field when known.
+   */
+  | { readonly code: 'INVALID_DEFINITION'; readonly message: string; readonly jobId: string; readonly field?: string }
   /** Not a command this state machine knows. */
   | { readonly code: 'INVALID_COMMAND'; readonly message: string }
   /** That execution id was started already: the ledger that stops a second run after failover. */

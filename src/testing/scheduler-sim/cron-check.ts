@@ -53,13 +53,13 @@ export function checkCronProgress(
   // A catch-up records its first occurrences one by one and only counts the rest (a bounded
   // walk): those directly follow recorded catch-up or missed occurrences, and the job's counts
   // say how many there are.
-  const recorded = { overlap: 0, 'catch-up': 0, missed: 0 };
+  const recorded = { overlap: 0, 'catch-up': 0, missed: 0, rescheduled: 0 };
   const reasonAt = new Map<number, SkippedOccurrence['reason']>();
   for (const s of skipped) {
     recorded[s.reason]++;
     reasonAt.set(s.scheduledAt, s.reason);
   }
-  const countedCatchUp = job.skippedCount - recorded.overlap;
+  const countedCatchUp = job.skippedCount - recorded.overlap - recorded.rescheduled;
   let unrecorded = Math.max(0, countedCatchUp - recorded['catch-up']) + Math.max(0, job.missedCount - countedCatchUp - recorded.missed);
   const occurrences: number[] = [];
   const open: number[] = [];

@@ -126,7 +126,8 @@ function checkAcknowledged(ctx: FinalContext, byId: ReadonlyMap<string, Job>): v
 
 /**
  * With every update of a job settled for sure, each field holds what the last acknowledged update
- * that set it asked for (an update must not undo an earlier acknowledged one).
+ * that set it asked for (an update must not undo an earlier acknowledged one, nor one of another
+ * field acknowledged concurrently).
  */
 function checkUpdates(ctx: FinalContext, book: JobBook, job: Job): void {
   const updates = book.ops.filter((op) => op.kind === 'update');
@@ -136,7 +137,13 @@ function checkUpdates(ctx: FinalContext, book: JobBook, job: Job): void {
     if (op.outcome !== 'acked' || op.patch === undefined) continue;
     for (const [field, value] of Object.entries(op.patch)) expected.set(field, { value, seq: op.seq });
   }
-  const actual: Record<string, unknown> = { at: job.at, cron: job.cron, timeout: job.timeoutMs, payload: job.payload };
+  const actual: Record<string, unknown> = {
+    at: job.at,
+    cron: job.cron,
+    timeout: job.timeoutMs,
+    maxAttempts: job.maxAttempts,
+    payload: job.payload,
+  };
   for (const [field, { value, seq }] of expected) {
     if (JSON.stringify(actual[field]) !== JSON.stringify(value)) {
       ctx.violation(
@@ -193,16 +200,31 @@ function checkExecutions(ctx: FinalContext, job: Job, executions: readonly Execu
     if (attempts.some((a, i) => a !== i + 1)) {
       ctx.violation(`${job.id}@${at}: attempts ${attempts.join(',')} are not consecutive from 1`);
     }
-    if (attempts.length > job.maxAttempts) {
-      ctx.violation(`${job.id}@${at}: ${attempts.length} attempts, more than maxAttempts ${job.maxAttempts}`);
+    const allowed = mostAttempts(ctx, job);
+    if (attempts.length > allowed) {
+      ctx.violation(`${job.id}@${at}: ${attempts.length} attempts, more than maxAttempts ${allowed}`);
     }
   }
+}
+
+/**
+ * The most attempts an occurrence of the job may have had: its `maxAttempts` now, or higher
+ * while an update (acknowledged or not) had not lowered it yet.
+ */
+function mostAttempts(ctx: FinalContext, job: Job): number {
+  let most = job.maxAttempts;
+  for (const op of ctx.workload.jobs.get(job.id)?.ops ?? []) {
+    const asked = op.kind === 'schedule' ? ctx.workload.jobs.get(job.id)?.spec.maxAttempts : op.patch?.maxAttempts;
+    if (asked !== undefined && asked > most) most = asked;
+  }
+  return most;
 }
 
 /** A one-shot whose time (and every retry) had room to pass reached a final status. */
 function checkOneShot(ctx: FinalContext, job: Job, counts: FinalCounts): void {
   if (job.kind !== 'once' || job.status === 'cancelled' || job.paused) return;
-  const deadline = Math.max(job.at as number, ctx.faultEnd + ctx.settleMs) + job.maxAttempts * attemptSpanMs(job, ctx.inProgressTimeoutMs);
+  const deadline =
+    Math.max(job.at as number, ctx.faultEnd + ctx.settleMs) + mostAttempts(ctx, job) * attemptSpanMs(job, ctx.inProgressTimeoutMs);
   if (deadline > ctx.end) {
     counts.oneShotsUnjudged++;
     return;
@@ -233,14 +255,27 @@ function checkCron(
   counts: FinalCounts,
 ): void {
   if (job.status === 'cancelled' || job.paused) return;
-  const span = job.maxAttempts * attemptSpanMs(job, ctx.inProgressTimeoutMs);
-  const from = ctx.faultEnd + ctx.settleMs;
+  const span = mostAttempts(ctx, job) * attemptSpanMs(job, ctx.inProgressTimeoutMs);
+  const from = Math.min(ctx.faultEnd + ctx.settleMs, keptScheduleSince(ctx, job) ?? Infinity);
   const to = ctx.end - Math.max(3000, ctx.missedThresholdMs * 2);
   if (to <= from) return;
   counts.cronJobs++;
   const verdict = checkCronProgress(job, executions, skipped, { from, to, occurrenceSpanMs: span, end: ctx.end });
   counts.cronOccurrences += verdict.occurrences;
   for (const p of verdict.problems) ctx.violation(`cron progress: ${p}`);
+}
+
+/**
+ * When a cron job was updated but only ever in its payload or options (never its schedule, never
+ * paused), the time from which every one of its occurrences must be accounted for: its creation.
+ * Such an update never moves, drops or re-runs an occurrence, so not only the quiet phase is judged.
+ */
+function keptScheduleSince(ctx: FinalContext, job: Job): number | undefined {
+  const ops = ctx.workload.jobs.get(job.id)?.ops;
+  if (ops === undefined || !ops.some((op) => op.kind === 'update')) return undefined;
+  const moves = (op: (typeof ops)[number]): boolean =>
+    op.kind === 'pause' || op.kind === 'resume' || (op.kind === 'update' && op.patch?.cron !== undefined);
+  return ops.some(moves) ? undefined : job.createdAt;
 }
 
 /** Every handler call is of an attempt the log kept (unless its job was deleted). */

@@ -4,7 +4,9 @@
  * *acknowledged* only when it resolves; one that fails with a Raft error (no leader, dropped,
  * timed out) or whose node crashed under it is *uncertain* (it may still commit), and a schedule
  * is then retried with the same spec and id, which must be idempotent. Operations on one job are
- * issued one at a time, so acknowledged operations of a job are applied in the order issued.
+ * issued one at a time, so acknowledged operations of a job are applied in the order issued —
+ * except a pair of concurrent updates of different fields (a payload and an option), which must
+ * both hold whatever order they commit in.
  * @internal
  */
 import { ProposalDroppedError, RaftError } from '../../raft/errors.js';
@@ -23,6 +25,7 @@ export interface Patch {
   readonly at?: number;
   readonly cron?: string;
   readonly timeout?: number;
+  readonly maxAttempts?: number;
   readonly payload?: { readonly n: number; readonly v: number };
 }
 
@@ -132,7 +135,39 @@ export class Workload {
     const v = rng.next();
     const kind: OpKind =
       v < 0.15 ? 'cancel' : v < 0.32 ? 'pause' : v < 0.49 ? 'resume' : v < 0.75 ? 'trigger' : v < 0.9 ? 'update' : 'delete';
+    if (kind === 'update' && this.#updates && rng.chance(0.4)) return this.#concurrentUpdates(job);
     this.#run(job, kind === 'update' && !this.#updates ? 'trigger' : kind);
+  }
+
+  /**
+   * Two updates of one job at the same moment, through random nodes (often the same one): one
+   * changes the payload, the other an option. Each was checked against the same read, and both
+   * must take effect.
+   */
+  #concurrentUpdates(job: JobBook): void {
+    const rng = this.#rng;
+    job.busy = true;
+    const works: Promise<void>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const op: OpRecord = { seq: this.ops.length + 1, kind: 'update', jobId: job.id, tries: [], outcome: 'pending' };
+      op.patch =
+        i === 0
+          ? { payload: { n: Number(job.id.split('-')[1]), v: op.seq } }
+          : rng.chance(0.5)
+            ? { timeout: rng.int(500, 2000) }
+            : { maxAttempts: rng.pick([1, 2, 3, 4]) };
+      this.ops.push(op);
+      job.ops.push(op);
+      this.#inFlight++;
+      works.push(
+        this.#once(job, op)
+          .catch((error: unknown) => this.#sink.violation(`client op ${op.seq} (update ${job.id}) crashed the simulator: ${String(error)}`))
+          .finally(() => this.#inFlight--),
+      );
+    }
+    void Promise.all(works).finally(() => {
+      job.busy = false;
+    });
   }
 
   /** Whether a delete of `job` was ever issued (whatever became of it). */
@@ -246,12 +281,13 @@ export class Workload {
   /** One or two fields to change, with values no earlier update of the job used. */
   #patch(job: JobBook, seq: number): Patch {
     const rng = this.#rng;
-    const patch: { at?: number; cron?: string; timeout?: number; payload?: { n: number; v: number } } = {};
+    const patch: { at?: number; cron?: string; timeout?: number; maxAttempts?: number; payload?: { n: number; v: number } } = {};
     const fields = rng.int(1, 2);
     for (let i = 0; i < fields; i++) {
       const u = rng.next();
       if (u < 0.35) patch.payload = { n: Number(job.id.split('-')[1]), v: seq };
-      else if (u < 0.6) patch.timeout = rng.int(500, 2000);
+      else if (u < 0.5) patch.timeout = rng.int(500, 2000);
+      else if (u < 0.6) patch.maxAttempts = rng.pick([1, 2, 3, 4]);
       else if (job.kind === 'once') patch.at = Math.floor(this.#clock.now()) + rng.int(300, 10_000);
       else patch.cron = rng.pick(CRONS);
     }

@@ -203,7 +203,7 @@ describe('pause and resume', () => {
 });
 
 describe('updateJob', () => {
-  test('replaces the definition and recomputes the next run from now', () => {
+  test('an old-style full definition replaces the job; the new schedule runs from now, the overdue occurrence is recorded', () => {
     const { state, effects } = recording();
     create(state, T0 + 1, cron('c', '* * * * *', { payload: { v: 1 } }));
     effects.length = 0;
@@ -216,6 +216,7 @@ describe('updateJob', () => {
     assert.equal(r.job.nextRunAt, T0 + HOUR);
     assert.deepEqual(state.getDefinition('c'), definition);
     assert.deepEqual(effects, [
+      { type: 'occurrenceSkipped', jobId: 'c', scheduledAt: T0 + MIN, recordedAt: T0 + 10 * MIN, reason: 'rescheduled', count: 1 },
       { type: 'jobUpdated', jobId: 'c' },
       { type: 'wake', jobId: 'c', at: T0 + HOUR },
     ]);
@@ -262,7 +263,7 @@ describe('updateJob', () => {
     assert.equal(state.counts().estimatedBytes, before);
   });
 
-  test('a one-shot can become a cron job', () => {
+  test('an old-style full definition may turn a one-shot into a cron job', () => {
     const state = new SchedulerState();
     create(state, T0, once('a', AT));
     ok(state.apply({ type: 'updateJob', now: T0 + 1, jobId: 'a', definition: cron('a', '*/5 * * * *') }));

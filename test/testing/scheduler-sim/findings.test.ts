@@ -1,7 +1,8 @@
 /**
  * Regressions found by the firing-path simulator (scripts/sched-sim.ts), each reduced to a minimal
  * repro: a duplicated timed-out finish releasing a held retry (seed 424), a queue-one occurrence
- * left to catch-up (seed 165), and a re-sent identical one-shot refused as "in the past".
+ * left to catch-up (seed 165), a re-sent identical one-shot refused as "in the past", and an update
+ * rewinding the schedule onto a queued occurrence (seed 770).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,4 +155,58 @@ test('re-sending an identical one-shot spec after its time passed returns the ex
   } finally {
     await scheduler.close();
   }
+});
+
+// `scripts/sched-sim.ts --seed 770 --updates` (3 nodes, at commit c2b1f38): cron-16 (every second,
+// queue-one) never runs again after 00:00:30 ("nextRunAt 00:00:30 is overdue by 60 s"). Update op
+// 112, stamped 29.403 s, was applied after the 30 s occurrence had been queued behind the running
+// 29 s one; the rewind guard of e8c9689 only looks at `latestAt` (29 s, the latest *started*
+// occurrence), so the cursor went back to 30 s — the queued occurrence. The queue then started
+// 30 s, and every start of the cursor is rejected as DUPLICATE_EXECUTION from then on. Fixed: a
+// payload-only update leaves the cursor alone, and a schedule change moves it past `run.queuedAt`
+// too (from max(now, latestAt + 1, queuedAt + 1)).
+test('an update applied after an occurrence was queued does not rewind the schedule onto it', () => {
+  const state = new SchedulerState();
+  const def: JobDefinition = {
+    id: 'c',
+    kind: 'cron',
+    cron: '* * * * * *',
+    timezone: 'UTC',
+    handler: 'work',
+    maxAttempts: 1,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 },
+    timeoutMs: HOUR,
+    overlap: 'queue-one',
+    catchUp: 'fire-once',
+    catchUpWindowMs: HOUR,
+  };
+  const start = (scheduledAt: number, now: number) =>
+    state.apply({
+      type: 'startExecution',
+      now,
+      jobId: 'c',
+      scheduledAt,
+      attempt: 1,
+      nodeId: 'n1',
+      term: 1,
+      missedThresholdMs: 1000,
+      inProgressTimeoutMs: 10_000,
+    });
+  assert.ok(state.apply({ type: 'createJobs', now: T0 + 500, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+  assert.equal((start(T0 + 1000, T0 + 1000) as { outcome?: string }).outcome, 'started');
+  assert.equal((start(T0 + 2000, T0 + 2000) as { outcome?: string }).outcome, 'queued');
+  // An update stamped before the 2 s occurrence was queued, applied after.
+  assert.ok(state.apply({ type: 'updateJob', now: T0 + 1900, jobId: 'c', definition: { ...def, payload: { v: 1 } } }).ok);
+  assert.equal(state.getJob('c')?.nextRunAt, T0 + 2000, 'the queued occurrence runs next');
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2500, executionId: `c@${T0 + 1000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
+  assert.equal((start(T0 + 2000, T0 + 2500) as { outcome?: string }).outcome, 'started', 'the queued 2 s occurrence starts');
+  assert.ok(
+    state.apply({ type: 'finishExecution', now: T0 + 2700, executionId: `c@${T0 + 2000}#1`, status: 'completed', settled: true, random: 0 })
+      .ok,
+  );
+  // What follows is the schedule's next occurrence, 3 s: not 2 s again.
+  assert.equal(state.getJob('c')?.nextRunAt, T0 + 3000);
 });
