@@ -46,7 +46,14 @@ export function envelopeHeader(id: NodeId, hi: number, lo: number): Uint8Array {
  * Copied at once (the caller may reuse its buffer) into a range of `arena`: one backing store per
  * slab of proposals instead of one per proposal.
  */
-export function wrapEnvelope(header: Uint8Array, seq: number, floor: number, basis: number, data: Uint8Array, arena: ByteArena): Uint8Array {
+export function wrapEnvelope(
+  header: Uint8Array,
+  seq: number,
+  floor: number,
+  basis: number,
+  data: Uint8Array,
+  arena: ByteArena,
+): Uint8Array {
   const out = arena.take(header.length + varintLength(seq) + varintLength(floor) + varintLength(basis) + data.length);
   copyBytes(out, 0, header);
   let pos = writeVarint(out, header.length, seq);

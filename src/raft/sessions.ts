@@ -181,6 +181,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array, length: number): boolean {
 function keyOf(data: Uint8Array, length: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
-  const low = length >= 3 ? (data[length - 1]! | (data[length - 2]! << 8) | ((data[length - 3]! & 0x1f) << 16)) : 0;
+  const low = length >= 3 ? data[length - 1]! | (data[length - 2]! << 8) | ((data[length - 3]! & 0x1f) << 16) : 0;
   return (h >>> 0) * 0x20_0000 + low;
 }

@@ -156,4 +156,3 @@ describe('scheduler runtime: durability and replay', () => {
     await db.close();
   });
 });
-

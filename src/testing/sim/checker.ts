@@ -93,7 +93,14 @@ export class Checker {
     this.#all = nodes;
     const n = nodes.length;
     for (let i = 0; i < n; i++) {
-      this.#nodes.push({ prefix: [], applied: 0, stateHash: 0, leader: { term: -1, lastIndex: 0, lastTerm: 0 }, votes: new Map(), proposals: new Set() });
+      this.#nodes.push({
+        prefix: [],
+        applied: 0,
+        stateHash: 0,
+        leader: { term: -1, lastIndex: 0, lastTerm: 0 },
+        votes: new Map(),
+        proposals: new Set(),
+      });
     }
   }
 
