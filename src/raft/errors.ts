@@ -55,12 +55,17 @@ export class NotLeaderError extends RaftError {
   }
 }
 
-/** Why a proposal was given up: its term ended before it reached the log, it waited too long, or a new leader overwrote it. */
-export type DropReason = 'leader-changed' | 'timeout' | 'overwritten';
+/**
+ * Why a proposal was given up: its term ended before it reached the log, it waited too long, a new
+ * leader overwrote it, or it committed too late — more than the session window after it was
+ * proposed — and every replica refused it (`stale`).
+ */
+export type DropReason = 'leader-changed' | 'timeout' | 'overwritten' | 'stale';
 
 /**
  * A proposal was lost or may have been. With `leader-changed` and `timeout` the entry may still
- * commit later, so a retry must be idempotent; with `overwritten` it never will.
+ * commit later, so a retry must be idempotent; with `overwritten` and `stale` it never applies,
+ * and a retry is safe.
  */
 export class ProposalDroppedError extends RaftError {
   declare readonly code: 'PROPOSAL_DROPPED';

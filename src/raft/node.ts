@@ -5,7 +5,7 @@
  */
 import { RaftCore } from './core.js';
 import { DEFAULT_TIMING, type RaftTiming } from './timing.js';
-import { envelopeHeader, fitsEnvelope, ownSequence, payloadOffset, wrapEnvelope } from './envelope.js';
+import { envelopeFields, envelopeHeader, fitsEnvelope, ownSequence, readEnvelope, wrapEnvelope } from './envelope.js';
 import {
   AlreadyStartedError,
   NoLeaderError,
@@ -17,6 +17,7 @@ import {
   type RaftError,
 } from './errors.js';
 import { ProposalTracker } from './proposals.js';
+import { DEFAULT_SESSION_WINDOW, SessionTable } from './sessions.js';
 import type {
   Entry,
   LeadershipChange,
@@ -50,7 +51,7 @@ export interface RaftNodeOptions {
   readonly stateMachine: StateMachine;
   /** Time source for ticks and timeouts. Default {@link systemClock}. */
   readonly clock?: Clock;
-  /** Uniform [0, 1) source for election jitter and the proposal-matching nonce. Default `Math.random`. */
+  /** Uniform [0, 1) source for election jitter and the 64-bit session of each incarnation. Default `Math.random`. */
   readonly random?: () => number;
   /** Tick length and election/heartbeat ticks. Default {@link DEFAULT_TIMING}. */
   readonly timing?: RaftTiming;
@@ -59,6 +60,14 @@ export interface RaftNodeOptions {
    * after `propose`) is rejected with {@link ProposalDroppedError}. Default 10 000 ms.
    */
   readonly proposalTimeoutMs?: number;
+  /**
+   * How many log entries a proposal stays admissible and an idle client session is remembered.
+   * Every replica applies a proposal at most once, however often it was delivered: a copy
+   * committed up to this many entries after the proposal is recognised and skipped; one committed
+   * later is refused (its proposer's promise rejects with {@link ProposalDroppedError} `stale`:
+   * it never applied). Must be the same on every node. Default 100 000.
+   */
+  readonly sessionWindowEntries?: number;
   /** How long `readIndex` and `transferLeadership` may take. Default: four maximal election timeouts. */
   readonly requestTimeoutMs?: number;
   /** Passed to the core: pre-vote before campaigning. Default: the core's. */
@@ -127,6 +136,11 @@ const ARENA_MAX_ITEM = 4 * 1024;
  * Rejections are {@link RaftError}s (`NO_LEADER`, `PROPOSAL_DROPPED`, `TIMEOUT`, `NOT_LEADER`,
  * `CLOSED`); a proposal rejected with `PROPOSAL_DROPPED` for `leader-changed` or `timeout` may
  * still commit, so retries must be idempotent.
+ *
+ * Each proposal is applied at most once on every replica, even when a duplicated or re-sent
+ * forward made the leader append it twice: the envelope names this incarnation's client session
+ * and the proposal's sequence number, and a session table replicated with the log skips copies
+ * (see {@link RaftNodeOptions.sessionWindowEntries}).
  */
 export class RaftNode implements ReplicatedLog {
   readonly id: NodeId;
@@ -147,12 +161,16 @@ export class RaftNode implements ReplicatedLog {
   /** Why the node stopped on its own (a storage failure), for later rejections. */
   #failure: unknown;
 
-  /** This incarnation's envelope prefix: version, origin id, nonce. Committed entries that start with it are ours. */
+  /** This incarnation's envelope prefix: version, origin id, session. Committed entries that start with it are ours. */
   #header: Uint8Array = new Uint8Array(0);
   /** Proposals are copied into it: one backing store per 64 KiB of small proposals instead of one each. */
   readonly #arena = new ByteArena(ARENA_SIZE, ARENA_MAX_ITEM);
   #seq = 0;
   readonly #proposals: ProposalTracker;
+  /** Which copies of committed proposals apply; rebuilt by the replay at start (no snapshots yet). */
+  readonly #sessions: SessionTable;
+  /** Reused by every decode on the apply path. */
+  readonly #fields = envelopeFields();
   /** Payloads (already enveloped) waiting for the next flush; one `propose` call per macrotask. */
   #queue: Uint8Array[] = [];
   #queueSeqs: number[] = [];
@@ -195,6 +213,11 @@ export class RaftNode implements ReplicatedLog {
     this.#timing = options.timing ?? DEFAULT_TIMING;
     this.#onError = options.onError ?? emitWarning;
     this.#proposals = new ProposalTracker(this.#clock, options.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS);
+    const window = options.sessionWindowEntries ?? DEFAULT_SESSION_WINDOW;
+    if (!Number.isSafeInteger(window) || window < 1) {
+      throw new RaftConfigError('sessionWindowEntries', 'raft node: sessionWindowEntries must be a positive integer');
+    }
+    this.#sessions = new SessionTable(window);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 8 * this.#timing.electionTicks * this.#timing.tickMs;
     this.#coreTuning = {
       preVote: options.preVote,
@@ -209,8 +232,7 @@ export class RaftNode implements ReplicatedLog {
     this.#state = 'starting';
     try {
       const persisted = await this.#storage.load();
-      // The nonce tells this incarnation's proposals from a previous run's (see envelopeHeader).
-      this.#header = envelopeHeader(this.id, Math.floor(this.#random() * 0x1_0000_0000) ^ this.#clock.now());
+      this.#header = this.#drawHeader();
       const core = new RaftCore(
         {
           id: this.id,
@@ -228,6 +250,7 @@ export class RaftNode implements ReplicatedLog {
       this.#core = core;
       this.#observe(undefined, core.term);
       await this.#replay(persisted);
+      this.#avoidPreviousSession(persisted);
     } catch (err) {
       if (this.#state === 'starting') this.#shutdown(new NodeClosedError('node failed to start', err));
       throw err;
@@ -249,7 +272,7 @@ export class RaftNode implements ReplicatedLog {
   propose(data: Uint8Array): Promise<unknown> {
     if (this.#state !== 'running') return Promise.reject(this.#closedError());
     const seq = ++this.#seq;
-    const enveloped = wrapEnvelope(this.#header, seq, data, this.#arena);
+    const enveloped = wrapEnvelope(this.#header, seq, this.#proposals.floor(seq), this.#applied, data, this.#arena);
     return new Promise<unknown>((resolve, reject) => {
       this.#proposals.add(seq, resolve, reject);
       this.#queue.push(enveloped);
@@ -428,7 +451,14 @@ export class RaftNode implements ReplicatedLog {
       const data = entry.data;
       // Empty data is a leader's no-op; kind 1 is reserved for membership changes.
       if (entry.kind !== 0 || data.length === 0) continue;
-      const offset = payloadOffset(data);
+      const fields = this.#fields;
+      const offset = readEnvelope(data, fields);
+      if (fields.version !== 1) {
+        const admission = this.#sessions.admit(data, fields, entry.index);
+        // A duplicate leaves our promise to the copy that applied; a stale entry never applies.
+        if (admission === 'stale' && mine) this.#dropStale(data, header);
+        if (admission !== 'apply') continue;
+      }
       let result: unknown;
       let threw = false;
       try {
@@ -442,6 +472,11 @@ export class RaftNode implements ReplicatedLog {
       const seq = ownSequence(data, header);
       if (seq >= 0) this.#proposals.settle(seq, result, threw);
     }
+  }
+
+  #dropStale(data: Uint8Array, header: Uint8Array): void {
+    const seq = ownSequence(data, header);
+    if (seq >= 0) this.#proposals.drop(seq, 'stale');
   }
 
   #recordReadStates(rd: Ready): void {
@@ -607,6 +642,27 @@ export class RaftNode implements ReplicatedLog {
       if (write !== undefined) await write;
       if (!this.#completeReady(core, rd)) return;
     }
+  }
+
+  /**
+   * A `random` replayed from the same seed (or a constant one, in tests) draws the previous run's
+   * session again, whose sequence numbers would then be taken for copies; the replayed log shows
+   * it. Draws again, and when `random` keeps repeating itself, carries on after the highest
+   * sequence number of that session in the log.
+   */
+  #avoidPreviousSession(persisted: PersistedState): void {
+    for (let tries = 0; tries < 8 && this.#sessions.has(this.#header); tries++) this.#header = this.#drawHeader();
+    if (!this.#sessions.has(this.#header)) return;
+    for (const entry of persisted.entries) {
+      if (entry.kind === 0 && entry.data.length > 0) this.#seq = Math.max(this.#seq, ownSequence(entry.data, this.#header));
+    }
+  }
+
+  /** A fresh session: 64 random bits, so that no two incarnations share one in practice. */
+  #drawHeader(): Uint8Array {
+    const hi = Math.floor(this.#random() * 0x1_0000_0000);
+    const lo = Math.floor(this.#random() * 0x1_0000_0000);
+    return envelopeHeader(this.id, hi, lo);
   }
 
   /** The follower whose log the leader's core knows to match furthest; the first in configuration order on a tie. */

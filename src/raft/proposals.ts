@@ -85,7 +85,9 @@ export class ProposalTracker {
     }
     for (let i = 0; i < entries.length; i++) {
       const p = this.#pending.get(ownSequence(entries[i]!.data, header));
-      if (p === undefined) continue;
+      // A duplicated forward can put a second copy after the first: the first is the one that
+      // applies, so losing the second to a rewrite must not give the proposal up.
+      if (p === undefined || (p.index > 0 && p.index < entries[i]!.index)) continue;
       p.index = entries[i]!.index;
       if (p.index > this.#maxSeenIndex) this.#maxSeenIndex = p.index;
     }
@@ -99,6 +101,23 @@ export class ProposalTracker {
     this.#pending.delete(seq);
     if (threw) pending.reject(result);
     else pending.resolve(result);
+  }
+
+  /**
+   * The lowest sequence number still waiting, or `seq` when nothing is: the floor of the next
+   * envelope, below which this node no longer needs an answer (see sessions.ts).
+   */
+  floor(seq: number): number {
+    for (const pending of this.#pending.keys()) return pending;
+    return seq;
+  }
+
+  /** Proposal `seq` will never apply (every replica refused it): rejects it with `reason`. */
+  drop(seq: number, reason: DropReason): void {
+    const pending = this.#pending.get(seq);
+    if (pending === undefined) return;
+    this.#pending.delete(seq);
+    pending.reject(new ProposalDroppedError(reason));
   }
 
   /** The term moved on to `term`: proposals handed over in an older term and not seen in the log may never commit. */

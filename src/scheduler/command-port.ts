@@ -77,9 +77,10 @@ export function translateLogError(error: unknown): SchedulerError {
     case 'NOT_LEADER':
       return new NoLeaderError(error.message, options);
     case 'PROPOSAL_DROPPED':
-      // Overwritten by a new leader: it never commits, as if no leader took it. Given up while
-      // waiting (timeout, or the term ended): it may still commit, and that uncertainty is a timeout.
-      return error instanceof ProposalDroppedError && error.reason === 'overwritten'
+      // Overwritten by a new leader, or refused by every replica as too old: it never applies, as
+      // if no leader took it. Given up while waiting (timeout, or the term ended): it may still
+      // commit, and that uncertainty is a timeout.
+      return error instanceof ProposalDroppedError && (error.reason === 'overwritten' || error.reason === 'stale')
         ? new NoLeaderError(error.message, options)
         : new TimeoutError(error.message, options);
     case 'TIMEOUT':

@@ -10,6 +10,7 @@ import { eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
 import { ManualClock } from '../../src/util/manual-clock.js';
 import { SchedulerState } from '../../src/scheduler/state/index.js';
 import { decodeCommand } from '../../src/scheduler/codec.js';
+import { payloadOffset } from '../../src/raft/envelope.js';
 import { createLevelStorage } from '../../src/storage/level-storage.js';
 import type { Execution } from '../../src/scheduler/model.js';
 
@@ -145,8 +146,7 @@ describe('scheduler runtime: durability and replay', () => {
     let applied = 0;
     for (const entry of entries) {
       if (entry.index > hardState.commit || entry.kind !== 0 || entry.data.length === 0) continue;
-      const data = unwrapEnvelope(entry.data);
-      if (data === undefined) continue;
+      const data = entry.data.subarray(payloadOffset(entry.data));
       fresh.apply(decodeCommand(data));
       applied++;
     }
@@ -156,14 +156,3 @@ describe('scheduler runtime: durability and replay', () => {
     await db.close();
   });
 });
-
-/**
- * The Raft node prefixes each payload with an envelope (version byte, origin id length and id,
- * 4-byte nonce, varint sequence) to match commits to proposals; the command follows it.
- */
-function unwrapEnvelope(data: Uint8Array): Uint8Array | undefined {
-  if (data[0] !== 1) return undefined;
-  let pos = 2 + data[1]! + 4;
-  while (data[pos]! >= 0x80) pos++;
-  return data.subarray(pos + 1);
-}

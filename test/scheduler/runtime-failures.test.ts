@@ -181,6 +181,7 @@ describe('scheduler runtime: every failure of a public call is a typed scheduler
       [new NotLeaderError('n2'), 'NO_LEADER'],
       [new ProposalDroppedError('leader-changed'), 'TIMEOUT'],
       [new ProposalDroppedError('overwritten'), 'NO_LEADER'],
+      [new ProposalDroppedError('stale'), 'NO_LEADER'],
       [new ProposalDroppedError('timeout'), 'TIMEOUT'],
       [new RaftTimeoutError('read index', 10), 'TIMEOUT'],
       [new NodeClosedError(), 'CLOSED'],

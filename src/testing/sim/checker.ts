@@ -5,6 +5,7 @@
  */
 import type { RaftCore } from '../../raft/core.js';
 import type { Entry, HardState, Message, ReadState } from '../../raft/types.js';
+import type { Admission } from '../../raft/sessions.js';
 
 /** A broken invariant, with the name of the invariant first. */
 export class SimViolation extends Error {
@@ -44,6 +45,8 @@ interface PerNode {
   leader: LeaderRecord;
   /** Candidate this node granted its vote to, per term (across restarts). */
   votes: Map<number, string>;
+  /** Client proposals the current incarnation's state machine saw: each at most once. */
+  proposals: Set<number>;
 }
 
 /** Hash of a byte string (FNV-1a). */
@@ -78,6 +81,8 @@ export class Checker {
   readonly #appliedTerm: number[] = [0];
   readonly #appliedData: number[] = [0];
   readonly #appliedState: number[] = [0];
+  /** The session table's decision at each index: every replica must take the same. */
+  readonly #admissions: (Admission | undefined)[] = [];
   /** Pending read requests: context → commit index that the answer must cover. */
   readonly #reads = new Map<string, number>();
 
@@ -88,7 +93,14 @@ export class Checker {
     this.#all = nodes;
     const n = nodes.length;
     for (let i = 0; i < n; i++) {
-      this.#nodes.push({ prefix: [], applied: 0, stateHash: 0, leader: { term: -1, lastIndex: 0, lastTerm: 0 }, votes: new Map() });
+      this.#nodes.push({
+        prefix: [],
+        applied: 0,
+        stateHash: 0,
+        leader: { term: -1, lastIndex: 0, lastTerm: 0 },
+        votes: new Map(),
+        proposals: new Set(),
+      });
     }
   }
 
@@ -248,9 +260,24 @@ export class Checker {
     }
   }
 
+  /**
+   * Checks the session table's decision on the entry just applied at `index`, carrying client
+   * proposal `proposal`: the same on every replica, and no proposal reaches a state machine twice.
+   */
+  admitted(node: CheckedNode, index: number, admission: Admission, proposal: number): void {
+    const seen = this.#admissions[index];
+    if (seen === undefined) this.#admissions[index] = admission;
+    else this.#check(seen === admission, 'session decision diverged', node, `index ${index}: ${seen} elsewhere, ${admission} here`);
+    if (admission !== 'apply') return;
+    const st = this.#nodes[node.index] as PerNode;
+    this.#check(!st.proposals.has(proposal), 'proposal applied twice', node, `proposal ${proposal} again at index ${index}`);
+    st.proposals.add(proposal);
+  }
+
   /** A restarted node's state machine starts empty (the driver replays the committed log). */
   restart(node: CheckedNode): void {
     const st = this.#nodes[node.index] as PerNode;
+    st.proposals.clear();
     st.applied = 0;
     st.stateHash = 0;
     st.leader.term = -1;

@@ -7,6 +7,9 @@
 import { RaftCore } from '../../raft/core.js';
 import { DEFAULT_TIMING, type RaftTiming } from '../../raft/timing.js';
 import type { Entry, Message, Ready } from '../../raft/types.js';
+import { envelopeFields, envelopeHeader, ownSequence, readEnvelope, wrapEnvelope } from '../../raft/envelope.js';
+import { SessionTable } from '../../raft/sessions.js';
+import { ByteArena } from '../../util/byte-arena.js';
 import { Checker, SimViolation, type CheckedNode, type SimStorage } from './checker.js';
 import { EventQueue } from './event-queue.js';
 import { SimNetwork, type LinkFaults } from './network.js';
@@ -39,6 +42,8 @@ export interface SimulationOptions {
   readonly maxInflightMsgs?: number;
   /** Entries per append message (default: 1, 3 or 4096, chosen by the seed). */
   readonly maxEntriesPerMsg?: number;
+  /** The nodes' client-session window in log entries (default: 20, 500 or 100 000, chosen by the seed). */
+  readonly sessionWindowEntries?: number;
   /** Run pre-vote before elections (default true). */
   readonly preVote?: boolean;
   /** Leaders step down without a quorum; followers in contact with a leader ignore votes (default true). */
@@ -105,6 +110,7 @@ const enum Kind {
   LinkReset,
   EndFaults,
   CrashLeader,
+  EchoEnd,
 }
 
 interface SimEvent {
@@ -117,10 +123,19 @@ interface SimEvent {
   readonly faults?: LinkFaults;
 }
 
+/** How long a simulated proposer waits on a proposal before it stops holding the session floor down. */
+const PROPOSAL_PATIENCE_MS = 3000;
+
 class SimNode implements CheckedNode {
   core: RaftCore | null = null;
   epoch = 0;
   inflight: Ready | null = null;
+  /** Like the node driver: this incarnation's envelope header, next sequence number, and the table its applies go through. */
+  header: Uint8Array = new Uint8Array(0);
+  seq = 0;
+  sessions = new SessionTable();
+  /** This incarnation's proposals not yet applied here: seq → when proposed. */
+  readonly pending = new Map<number, number>();
   readonly storage: SimStorage = { hardState: { term: 0, vote: null, commit: 0 }, entries: [] };
   tickMs: number;
   constructor(
@@ -167,6 +182,12 @@ class Simulation {
   readonly #maxInflight: number;
   readonly #maxEntries: number;
   readonly #faultEveryMs: number;
+  readonly #window: number;
+  readonly #arena = new ByteArena();
+  readonly #fields = envelopeFields();
+  /** While above 0, each forwarded proposal is re-sent with this probability, late (a transport's retry). */
+  #echo = 0;
+  #echoId = 0;
   #now = 0;
   #events = 0;
   #phase: Phase = 'faults';
@@ -202,6 +223,7 @@ class Simulation {
     this.#maxInflight = options.maxInflightMsgs ?? pick([1, 4, 256]);
     this.#maxEntries = options.maxEntriesPerMsg ?? pick([1, 3, 4096]);
     this.#faultEveryMs = options.faultIntervalMs ?? pick([300, 800, 1500]);
+    this.#window = options.sessionWindowEntries ?? pick([20, 500, 100_000]);
     const t = this.#timing.tickMs;
     for (let i = 0; i < n; i++) {
       // Clocks drift a little: periods differ by up to ±2 %.
@@ -336,6 +358,9 @@ class Simulation {
       case Kind.EndFaults:
         this.#endFaults();
         return null;
+      case Kind.EchoEnd:
+        if (this.#echoId === ev.token) this.#echo = 0;
+        return null;
       case Kind.CrashLeader: {
         const leader = this.#nodes.find((x) => x.core !== null && x.core.status().role === 'leader');
         if (leader === undefined) {
@@ -372,9 +397,13 @@ class Simulation {
       { hardState: store.hardState, entries: store.entries.slice() },
     );
     node.inflight = null;
+    node.header = envelopeHeader(node.id, Math.floor(this.#random() * 0x100000000), Math.floor(this.#random() * 0x100000000));
+    node.seq = 0;
+    node.sessions = new SessionTable(this.#window);
+    node.pending.clear();
     this.#checker.restart(node);
     // Like the node driver: replay the committed prefix into the state machine before joining.
-    for (let i = 0; i < store.hardState.commit; i++) this.#checker.apply(node, store.entries[i] as Entry);
+    for (let i = 0; i < store.hardState.commit; i++) this.#apply(node, store.entries[i] as Entry);
     this.#trace.add(
       `${this.#now} ${node.id} start term=${store.hardState.term} vote=${store.hardState.vote} commit=${store.hardState.commit} last=${store.entries.length}`,
     );
@@ -421,11 +450,12 @@ class Simulation {
       const to = this.#nodes.findIndex((n) => n.id === m.to);
       if (to < 0) continue;
       this.#net.route(node.index, to, (delay) => this.#schedule(this.#now + delay, { kind: Kind.Deliver, node: to, epoch: 0, msg: m }));
+      if (m.type === 'propose' && this.#echo > 0 && this.#random() < this.#echo) this.#resend(m);
     }
     for (const e of rd.committedEntries) {
-      this.#checker.apply(node, e);
-      if (this.#crashAt !== NONE && this.#failoverMs === NONE && e.data.length === 8) {
-        const seq = new DataView(e.data.buffer, e.data.byteOffset, 8).getUint32(0);
+      this.#apply(node, e);
+      if (this.#crashAt !== NONE && this.#failoverMs === NONE && e.data.length > 0) {
+        const seq = this.#proposalOf(e.data);
         if (seq > this.#crashSeq) {
           this.#failoverMs = this.#now - this.#crashAt;
           this.#stopAt = this.#now;
@@ -441,6 +471,49 @@ class Simulation {
     core.advance(rd);
   }
 
+  /** The driver's apply: the session table decides, the checker verifies each proposal applies at most once. */
+  #apply(node: SimNode, e: Entry): void {
+    this.#checker.apply(node, e);
+    if (e.kind !== 0 || e.data.length === 0) return;
+    readEnvelope(e.data, this.#fields);
+    const admission = node.sessions.admit(e.data, this.#fields, e.index);
+    this.#checker.admitted(node, e.index, admission, this.#proposalOf(e.data));
+    const own = ownSequence(e.data, node.header);
+    if (own >= 0) node.pending.delete(own);
+  }
+
+  /** The proposal number inside an enveloped sim payload. */
+  #proposalOf(data: Uint8Array): number {
+    const offset = readEnvelope(data, this.#fields);
+    return new DataView(data.buffer, data.byteOffset + offset, 8).getUint32(0);
+  }
+
+  /** `payload` enveloped by `node` the way the node driver does it. */
+  #envelope(node: SimNode, payload: Uint8Array): Uint8Array {
+    const seq = ++node.seq;
+    // A real proposer gives up after its timeout; so does this one, releasing the floor.
+    for (const [s, at] of node.pending) {
+      if (this.#now - at <= PROPOSAL_PATIENCE_MS) break;
+      node.pending.delete(s);
+    }
+    let floor = seq;
+    for (const s of node.pending.keys()) {
+      floor = s;
+      break;
+    }
+    node.pending.set(seq, this.#now);
+    return wrapEnvelope(node.header, seq, floor, this.#checker.applied(node), payload, this.#arena);
+  }
+
+  /** A transport re-sending a forwarded proposal late, to its target or to some other node (a retry after a leader change). */
+  #resend(m: Message): void {
+    const other = this.#nodes[Math.floor(this.#random() * this.#nodes.length)] as SimNode;
+    const to = this.#random() < 0.5 ? this.#nodes.findIndex((n) => n.id === m.to) : other.index;
+    const delay = this.#between(50, 5000);
+    this.#trace.add(`${this.#now} resend propose ${m.from}->${(this.#nodes[to] as SimNode).id} in ${delay} ms`);
+    this.#schedule(this.#now + delay, { kind: Kind.Deliver, node: to, epoch: 0, msg: { ...m, to: (this.#nodes[to] as SimNode).id } });
+  }
+
   // ------------------------------------------------------------ clients
 
   #propose(): SimNode | null {
@@ -451,7 +524,7 @@ class Simulation {
     if (node === null) return null;
     const count = 1 + Math.floor(this.#random() * 4);
     const data: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) data.push(this.#payload());
+    for (let i = 0; i < count; i++) data.push(this.#envelope(node, this.#payload()));
     const ok = (node.core as RaftCore).propose(data);
     this.#trace.add(`${this.#now} ${node.id} propose x${count} ${ok ? 'ok' : 'no-leader'}`);
     this.#pump(node);
@@ -514,6 +587,12 @@ class Simulation {
       const id = this.#net.partition(group);
       this.#trace.add(`${this.#now} partition ${group.join('')}`);
       this.#schedule(this.#now + this.#between(200, 4000), { kind: Kind.Heal, node: NONE, epoch: 0, token: id });
+    } else if (r < 0.62) {
+      // A transport that re-sends forwarded proposals: copies arrive late, possibly at a new leader.
+      this.#echo = 0.2 + this.#random() * 0.8;
+      const id = ++this.#echoId;
+      this.#trace.add(`${this.#now} proposals re-sent p=${this.#echo.toFixed(2)}`);
+      this.#schedule(this.#now + this.#between(500, 5000), { kind: Kind.EchoEnd, node: NONE, epoch: 0, token: id });
     } else if (r < 0.7) {
       const leader = this.#nodes.find((x) => x.core !== null && x.core.status().role === 'leader') ?? this.#nodes[0];
       const group = this.#nodes.map((x) => (x === leader ? 1 : 0));
@@ -548,6 +627,7 @@ class Simulation {
     this.#convergeStart = this.#now;
     this.#net.heal();
     this.#net.clearLinks();
+    this.#echo = 0;
     for (const node of this.#nodes) if (node.core === null) this.#start(node);
   }
 
@@ -585,7 +665,7 @@ class Simulation {
     }
     if (lc.termAt(ls.commit) !== ls.term) return;
     if (this.#marker === null || this.#marker.term !== ls.term) {
-      if (!lc.propose([this.#payload()])) return;
+      if (!lc.propose([this.#envelope(leader, this.#payload())])) return;
       this.#marker = { index: lc.status().lastIndex, term: ls.term };
       this.#trace.add(`${this.#now} ${leader.id} propose convergence marker at ${this.#marker.index}`);
       this.#pump(leader);

@@ -1,8 +1,9 @@
 /**
  * Regressions found by the firing-path simulator (scripts/sched-sim.ts), each reduced to a minimal
  * repro: a duplicated timed-out finish releasing a held retry (seed 424), a queue-one occurrence
- * left to catch-up (seed 165), a re-sent identical one-shot refused as "in the past", and an update
- * rewinding the schedule onto a queued occurrence (seed 770).
+ * left to catch-up (seed 165), a re-sent identical one-shot refused as "in the past", an update
+ * rewinding the schedule onto a queued occurrence (seed 770), and a duplicated forwarded update
+ * undoing a later one (seed 257 --updates).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,10 @@ import { createScheduler } from '../../../src/scheduler/scheduler.js';
 import { SchedulerState, type DecideContext } from '../../../src/scheduler/state/index.js';
 import { ManualClock } from '../../../src/util/manual-clock.js';
 import type { Command, JobDefinition } from '../../../src/scheduler/state/commands.js';
+import type { Scheduler } from '../../../src/index.js';
+import { DEFAULT_TIMING, type Message, type Transport } from '../../../src/raft/index.js';
+import { createRandom, MemoryNetwork } from '../../../src/testing/index.js';
+import { settle, until } from '../../fixtures/sim-time.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;
@@ -209,4 +214,69 @@ test('an update applied after an occurrence was queued does not rewind the sched
   );
   // What follows is the schedule's next occurrence, 3 s: not 2 s again.
   assert.equal(state.getJob('c')?.nextRunAt, T0 + 3000);
+});
+
+/** A transport that, while armed, sends every forwarded proposal a second time `delayMs` later. */
+function duplicating(inner: Transport, clock: ManualClock, delayMs: number): Transport & { armed: boolean } {
+  const t = {
+    armed: false,
+    id: inner.id,
+    send(messages: readonly Message[]): void {
+      inner.send(messages);
+      if (!t.armed) return;
+      const proposals = messages.filter((m) => m.type === 'propose');
+      if (proposals.length > 0) clock.setTimeout(() => inner.send(proposals), delayMs);
+    },
+    onMessage: (handler: (message: Message) => void) => inner.onMessage(handler),
+    close: () => inner.close(),
+  };
+  return t;
+}
+
+// `scripts/sched-sim.ts --seed 257 --updates` (3 nodes, at commit e8c9689; also seeds 657, 760,
+// and 491 with --nodes 5): "acknowledged update of once-18 (op 73) is lost: at is …556, not …499".
+// Op 70 went through follower n3, whose link duplicated its forwarded `propose` message; the
+// leader appended the entry twice, and the second copy was applied after op 73 (through the
+// leader), writing op 70's whole definition back over it. Raft forwards proposals at least once
+// (a duplicated message — or a transport that re-sends after a reconnect — commits the entry
+// twice), and `updateJob` replaces the whole definition, so a late duplicate undoes every update
+// acknowledged in between. Fixed by client sessions in the Raft node (src/raft/sessions.ts): the
+// envelope names the proposer's 64-bit session and the proposal's sequence number, and every
+// replica's session table skips the second copy when it is applied — the leader that appended it
+// twice and any later leader alike. The Raft simulator re-sends forwarded proposals and checks it.
+test('a forwarded update delivered twice does not undo an update acknowledged in between', async () => {
+  const clock = new ManualClock(T0);
+  const net = new MemoryNetwork({ clock, random: createRandom(7) });
+  const ids = ['a', 'b', 'c'];
+  const transports = ids.map((id) => duplicating(net.connect(id), clock, 1000));
+  const nodes = await Promise.all(
+    ids.map((id, i) =>
+      createScheduler({
+        nodeId: id,
+        voters: ids,
+        transport: transports[i] as Transport,
+        clock,
+        random: createRandom(i + 1),
+        raft: { timing: DEFAULT_TIMING },
+      }),
+    ),
+  );
+  try {
+    for (const s of nodes) s.handle('work', () => {});
+    await until(clock, () => nodes.filter((s) => s.isLeader).length === 1);
+    const leader = nodes.find((s) => s.isLeader) as Scheduler;
+    const i = nodes.findIndex((s) => !s.isLeader);
+    const follower = nodes[i] as Scheduler;
+    const link = transports[i] as { armed: boolean };
+    await settle(clock, leader.schedule({ id: 'j', at: T0 + HOUR, handler: 'work', payload: { v: 0 } }));
+    link.armed = true;
+    await settle(clock, follower.update('j', { payload: { v: 1 } }));
+    link.armed = false;
+    await settle(clock, leader.update('j', { payload: { v: 2 } }));
+    await clock.advance(2000); // the late copy of the follower's proposal arrives
+    const job = await settle(clock, leader.get('j', { consistent: true }));
+    assert.deepEqual(job?.payload, { v: 2 });
+  } finally {
+    await settle(clock, Promise.all(nodes.map((s) => s.close())));
+  }
 });

@@ -40,6 +40,10 @@ describe('randomized cluster simulation: safety after every event, convergence a
     runSeeds(30_001, 40, { faultMs: 40_000, faultIntervalMs: 250, networkDelayMs: [1, 40] });
   });
 
+  test('seeds 40001..40040 with a 20-entry session window: re-sent proposals outlive their sessions and are refused as stale', () => {
+    runSeeds(40_001, 40, { sessionWindowEntries: 20 });
+  });
+
   test('happy path without faults: every run converges quickly and commits', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const r = runSimulation({ seed, faults: false });
