@@ -125,12 +125,12 @@ function route(store: Store, job: JobRecord, cmd: StartExecutionCommand): StartE
   if (job.cursor !== scheduledAt) return stale(job, `${scheduledAt} is not the next occurrence of this job`);
   // Occurrences start in order: the queued one goes before the schedule's next.
   if (run?.queuedAt !== undefined && run.active === undefined) return stale(job, 'the queued occurrence starts first');
+  if (cursorBlocked(job)) return stale(job, 'the occurrence waits for the running one');
   const cron = job.cron;
   if (cron === undefined) {
     job.cursor = undefined;
     return begin(store, job, cmd, new Occurrence(scheduledAt, false, late, now), 0);
   }
-  if (cursorBlocked(job)) return stale(job, 'the occurrence waits for the running one (it was due before it started)');
 
   let missed = 0;
   if (!late) {

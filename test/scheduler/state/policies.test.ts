@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchedulerState, type PruneHistoryResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
 import type { Command, StartExecutionCommand } from '../../../src/scheduler/state/commands.js';
-import { HOUR, MIN, SEC, T0, assertConsistent, create, cron, finish, ok, once, rejected, start, tick } from '../../fixtures/state.js';
+import { HOUR, MIN, SEC, T0, assertConsistent, create, cron, ctx, finish, ok, once, rejected, start, tick } from '../../fixtures/state.js';
 
 function outcome(state: SchedulerState, command: StartExecutionCommand): StartExecutionResult {
   return ok<StartExecutionResult>(state.apply(command));
@@ -41,6 +41,18 @@ describe('manual runs meet the overlap policy in apply', () => {
     tick(state, T0 + MIN);
     ok(state.apply(finish(`a@${T0 + MIN}#1`, T0 + MIN + SEC, 'failed')));
     assert.deepEqual(outcome(state, manual('a', T0 + MIN + 2 * SEC)), REFUSED);
+  });
+
+  test("a one-shot's own time arriving during its manual run waits for it, then runs (never alongside, never skipped)", () => {
+    const state = new SchedulerState();
+    create(state, T0, once('a', T0 + MIN));
+    assert.equal(outcome(state, manual('a', T0 + MIN - 10)).outcome, 'started');
+    rejected(state.apply(start('a', T0 + MIN, T0 + MIN)), 'STALE');
+    assert.deepEqual(state.decide('a', T0 + MIN, ctx()), [], 'nothing to propose while the manual run runs');
+    assert.equal(state.wakeTime('a'), T0 + MIN - 10 + 10 * MIN, 'only the running attempt wakes the leader');
+    ok(state.apply(finish(`a@${T0 + MIN - 10}#1`, T0 + MIN + SEC, 'completed')));
+    assert.deepEqual(tick(state, T0 + MIN + SEC), [start('a', T0 + MIN, T0 + MIN + SEC)]);
+    assert.equal([...state.inProgressExecutions()][0]?.id, `a@${T0 + MIN}#1`);
   });
 
   test('allow: a trigger runs alongside the running occurrence', () => {
