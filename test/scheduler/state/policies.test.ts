@@ -43,6 +43,8 @@ describe('manual runs meet the overlap policy in apply', () => {
     assert.deepEqual(outcome(state, manual('a', T0 + MIN + 2 * SEC)), REFUSED);
   });
 
+  // Found by the simulator's overlap rule (sched-sim seeds 63004, 63005, 63008: a trigger racing a
+  // one-shot's own time ran both at once).
   test("a one-shot's own time arriving during its manual run waits for it, then runs (never alongside, never skipped)", () => {
     const state = new SchedulerState();
     create(state, T0, once('a', T0 + MIN));
