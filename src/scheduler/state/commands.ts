@@ -45,7 +45,11 @@ export interface StartExecutionCommand {
   readonly nodeId: string;
   /** Leader term that proposed it (fencing token, recorded). */
   readonly term: number;
-  /** True for `trigger(id)`: an extra occurrence at `now` that does not advance the schedule. */
+  /**
+   * True for `trigger(id)`: an extra occurrence that does not advance the schedule, proposed with
+   * `scheduledAt` = `now`. Apply judges it under the overlap policy and gives it the first
+   * millisecond at or after `now` that no other occurrence of the job has or may get.
+   */
   readonly manual?: boolean;
   /** Occurrences later than this after their time are `late`/missed (scheduler's `missedThreshold`). */
   readonly missedThresholdMs: number;
