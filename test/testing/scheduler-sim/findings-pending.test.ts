@@ -140,7 +140,7 @@ test('an update applied after an occurrence was queued does not rewind the sched
 });
 
 // `scripts/sched-sim.ts --seed 63094 --nodes 5` (also 63193, 63376 --nodes 5, 63254 --updates, and
-// 63396, 63466 plain; at the commit that taught the checker the overlap rule; in 63396 a restarted
+// 63396, 63466, 64033 plain; at the commit that taught the checker the overlap rule; in 63396 a restarted
 // node runs a start replayed from its log past the attempt's deadline, in 63466 a node out of
 // contact for one second is presumed dead): "overlap queue-one: cron-23@…26000#1
 // invoked on n3 while cron-23@…24000#3 (another occurrence) still ran on n4". The last attempt of
