@@ -148,7 +148,10 @@ export class InvalidStateError extends SchedulerError {
   }
 }
 
-/** `trigger()` met an attempt already started under the same execution id (two triggers in one millisecond). */
+/**
+ * A start met an attempt already started under the same execution id (a repeated start command).
+ * `trigger()` never meets it: a manual run picks a free occurrence time.
+ */
 export class DuplicateExecutionError extends SchedulerError {
   /** The execution id that exists already. */
   readonly executionId: string;

@@ -8,13 +8,15 @@
  *
  * A job whose proposal is in flight is out of the queue until the applied entry re-arms it
  * (through a `wake` effect) or the proposal fails (then it is re-queued after a short backoff).
- * History pruning rides on the same queue and timer under a key no job id can take.
+ * History pruning rides on the same queue and timer under a key no job id can take. A pass is
+ * a chain of bounded `pruneHistory` commands: each resumes where the previous one's result says,
+ * proposed as soon as that one is applied, until the pass reaches the last job.
  */
 import type { CompleteClock, TimerHandle } from '../util/clock.js';
 import type { CommandBatcher } from './command-batcher.js';
 import { SlotQueue } from './slot-queue.js';
 import type { Command } from './state/commands.js';
-import type { DecideContext } from './state/types.js';
+import type { ApplyResult, DecideContext } from './state/types.js';
 
 /** The part of the scheduler state the loop reads. */
 export interface LoopState {
@@ -56,6 +58,8 @@ export interface LeaderLoopOptions {
    * keep more objects alive across a scavenge, and the promotions cost more than the extra entries.
    */
   readonly maxBatch?: number;
+  /** Most jobs one `pruneHistory` command looks at (default 1024). */
+  readonly pruneBudget?: number;
   readonly onError: (error: Error) => void;
 }
 
@@ -87,6 +91,10 @@ export class LeaderLoop {
   #failures = 0;
   /** Reused across passes so a pass allocates only what it proposes. */
   #due: string[] = [];
+  /** Where the pruning pass in progress resumes (`undefined`: the next pass starts from the first job). */
+  #pruneFrom: number | undefined;
+  /** When the pruning pass in progress began: the next pass is due an interval after it. */
+  #pruneStartedAt = 0;
 
   constructor(options: LeaderLoopOptions) {
     this.#o = options;
@@ -132,6 +140,7 @@ export class LeaderLoop {
     this.#inFlight.clear();
     this.#disarm();
     this.#failures = 0;
+    this.#pruneFrom = undefined;
   }
 
   /** An applied entry moved `jobId`'s wake time to `at` (`undefined`: nothing planned). */
@@ -195,11 +204,20 @@ export class LeaderLoop {
     this.#queue.popDue(now, this.#maxBatch, due);
     const commands: Command[] = [];
     const jobs: string[] = [];
+    let prune = -1;
     for (let i = 0; i < due.length; i++) {
       const jobId = due[i] as string;
       if (jobId === PRUNE_KEY) {
-        commands.push({ type: 'pruneHistory', now, before: now - o.historyRetentionMs, maxPerJob: o.historyLimit });
-        this.#queue.set(PRUNE_KEY, now + o.pruneIntervalMs);
+        if (this.#pruneFrom === undefined) this.#pruneStartedAt = now;
+        prune = commands.length;
+        commands.push({
+          type: 'pruneHistory',
+          now,
+          before: now - o.historyRetentionMs,
+          maxPerJob: o.historyLimit,
+          from: this.#pruneFrom ?? 0,
+          budget: o.pruneBudget ?? 1024,
+        });
         continue;
       }
       let decided: readonly Command[];
@@ -220,23 +238,37 @@ export class LeaderLoop {
       }
       this.#inFlight.add(jobId);
       jobs.push(jobId);
-      for (let k = 0; k < decided.length; k++) commands.push(decided[k] as Command);
+      for (let k = 0; k < decided.length; k++) {
+        const command = decided[k] as Command;
+        // Every replica trims the job's history to the same limit when it applies the start.
+        commands.push(command.type === 'startExecution' ? { ...command, historyLimit: o.historyLimit } : command);
+      }
     }
     due.length = 0;
-    if (commands.length > 0) this.#propose(commands, jobs);
+    if (commands.length > 0) this.#propose(commands, jobs, prune);
     this.#arm();
   };
 
-  #propose(commands: readonly Command[], jobs: readonly string[]): void {
+  /** The pruning command at index `prune` of a proposal was applied: continue the pass, or plan the next. */
+  #pruned(result: ApplyResult | undefined): void {
+    const next = result?.ok === true && result.type === 'pruneHistory' ? result.next : undefined;
+    this.#pruneFrom = next;
+    const at = next !== undefined ? this.#o.clock.now() : this.#pruneStartedAt + this.#o.pruneIntervalMs;
+    this.#queue.set(PRUNE_KEY, at);
+    if (at < this.#armedAt) this.#arm();
+  }
+
+  #propose(commands: readonly Command[], jobs: readonly string[], prune: number): void {
     const epoch = this.#epoch;
     const batcher = this.#o.batcher;
     const sent = batcher.send(commands);
     // Now, not next turn: a due job must not wait for the batcher's turn.
     batcher.flush();
     sent.then(
-      () => {
+      (results) => {
         if (epoch !== this.#epoch) return;
         this.#failures = 0;
+        if (prune >= 0) this.#pruned(results[prune]);
         // Applied without moving a job's wake time (e.g. rejected as stale): take the state's word.
         // If it is still due, the state refused the decision it made itself: retry, but slowly,
         // so a disagreement between decide and apply cannot spin the loop.
@@ -252,6 +284,8 @@ export class LeaderLoop {
         const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.#failures++, 10));
         const at = this.#o.clock.now() + delay;
         for (const jobId of jobs) if (this.#inFlight.delete(jobId)) this.#queue.set(jobId, at);
+        // The pruning chunk is tried again from where it was.
+        if (prune >= 0) this.#queue.set(PRUNE_KEY, at);
         this.#arm();
       },
     );

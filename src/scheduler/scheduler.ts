@@ -279,28 +279,28 @@ export class Scheduler {
 
   /**
    * Runs one extra occurrence of the job now, on this node, without moving its schedule. The
-   * overlap policy applies while an attempt of the job runs: with `skip` and `queue-one` the
-   * trigger is dropped and resolves `undefined` (a `queue-one` job's queue slot belongs to its
-   * schedule); with `allow` it runs alongside. Otherwise resolves with the started execution.
+   * overlap policy is decided when the trigger is applied, against the replicated state (so a
+   * trigger racing the timer cannot slip past it): while any occurrence of the job is active
+   * (running, waiting for a retry, or held), `skip` and `queue-one` refuse the trigger and it
+   * resolves `undefined` — a `queue-one` job's queue slot belongs to its schedule, and a refused
+   * trigger is not recorded as a skipped occurrence. With `allow` it runs alongside. Otherwise
+   * resolves with the started execution.
+   *
+   * The manual occurrence's time (`scheduledAt`, and so its execution id `job@<ms>#1` and
+   * idempotency key `job@<ms>`) is the first millisecond at or after now that no other
+   * occurrence of the job has or may get: two triggers in the same millisecond are two
+   * occurrences, and a trigger at the instant of a scheduled occurrence takes the next
+   * millisecond (the scheduled occurrence then meets it under the overlap policy).
    */
   async trigger(id: string): Promise<Execution | undefined> {
     checkJobId(id);
     this.#assertOpen();
-    // The overlap check reads this replica, so make it current first.
-    try {
-      await this.#log.readIndex();
-    } catch (error) {
-      throw translateLogError(error);
-    }
-    const job = this.#state.getJob(id);
-    if (job === undefined) throw new JobNotFoundError(id);
-    if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
     const now = this.#o.clock.now();
     const o = this.#o;
-    const { missedThresholdMs, inProgressTimeoutMs } = o;
+    const { missedThresholdMs, inProgressTimeoutMs, historyLimit } = o;
     const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs, inProgressTimeoutMs };
-    // An extra occurrence at `now`, attempt 1, that does not move the schedule.
-    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true });
+    // An extra occurrence at `now` (apply picks the free millisecond), attempt 1, that does not move the schedule.
+    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true, historyLimit });
     return result.outcome === 'started' ? result.execution : undefined;
   }
 

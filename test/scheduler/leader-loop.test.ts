@@ -131,7 +131,8 @@ describe('LeaderLoop', () => {
     await clock.advance(1000);
     assert.deepEqual(started(), ['a', 'a']);
     assert.equal(loop.pending, 0);
-    assert.equal(proposals.filter((p) => p.type === 'pruneHistory').length, 1);
+    // The failed pruning chunk is tried again after the same backoff, not an interval later.
+    assert.equal(proposals.filter((p) => p.type === 'pruneHistory').length, 2);
   });
 
   test('while a proposal is in flight the job stays out of the queue', async () => {
@@ -178,6 +179,63 @@ describe('LeaderLoop', () => {
     await clock.advance(1);
     assert.equal(proposals.length, 2);
     assert.equal(clock.pendingTimers, 1);
+  });
+});
+
+describe('LeaderLoop pruning in chunks', () => {
+  test('a pass is a chain of bounded commands: the next is proposed as soon as the previous applied, until the end', async () => {
+    const clock = new ManualClock(0);
+    const prunes: Command[] = [];
+    const loop = new LeaderLoop({
+      nodeId: 'n1',
+      clock,
+      isRunningLocally: () => false,
+      missedThresholdMs: 0,
+      inProgressTimeoutMs: 0,
+      slotGapMs: 60_000,
+      pruneIntervalMs: 3_600_000,
+      historyRetentionMs: 1000,
+      historyLimit: 5,
+      pruneBudget: 2,
+      onError: (e) => {
+        throw e;
+      },
+      state: { decide: () => [], wakeTimes: () => [], wakeTime: () => undefined },
+      batcher: new CommandBatcher(
+        (command) => {
+          const list = command.type === 'batch' ? command.commands : [command];
+          const results = list.map((c) => {
+            prunes.push(c);
+            const from = c.type === 'pruneHistory' ? (c.from ?? 0) : 0;
+            // Six jobs, sequence numbers 0..5: each chunk covers two.
+            return { ok: true, type: 'pruneHistory', executions: 0, skipped: 0, jobs: 0, ...(from + 2 < 6 && { next: from + 2 }) };
+          });
+          return Promise.resolve(command.type === 'batch' ? { ok: true, type: 'batch', results } : results[0]);
+        },
+        clock,
+        () => {},
+      ),
+    });
+    loop.activate(1);
+    await clock.advance(0);
+    await clock.advance(0);
+    await clock.advance(0);
+    assert.deepEqual(
+      prunes.map((p) => (p.type === 'pruneHistory' ? [p.from, p.budget] : p.type)),
+      [
+        [0, 2],
+        [2, 2],
+        [4, 2],
+      ],
+    );
+    assert.equal(clock.now(), 0, 'the chain ran without waiting');
+    // The next pass starts from the first job again, an interval after this one began.
+    await clock.advance(3_600_000 - 1);
+    assert.equal(prunes.length, 3);
+    await clock.advance(1);
+    assert.equal(prunes.length, 6);
+    assert.ok(prunes[3]?.type === 'pruneHistory' && prunes[3].from === 0);
+    loop.deactivate();
   });
 });
 

@@ -126,6 +126,43 @@ describe('scheduler runtime: cancel, delete, pause, resume, trigger, update', ()
     await scheduler.close();
   });
 
+  test('trigger of a skip job waiting for a retry resolves undefined: the retry never runs beside a manual run', async () => {
+    const { clock, scheduler, events } = await harness();
+    const calls: string[] = [];
+    scheduler.handle('flaky', (ctx) => {
+      calls.push(ctx.execution.id);
+      if (calls.length === 1) throw new Error('first call fails');
+    });
+    await clock.advanceTo(T0 + 1000);
+    await scheduler.schedule({
+      id: 'retrying',
+      cron: '0 * * * *',
+      handler: 'flaky',
+      overlap: 'skip',
+      backoff: { initialMs: 30_000, factor: 1, maxMs: 30_000, jitter: 0 },
+    });
+    await clock.advanceTo(T0 + 60 * MINUTE);
+    await eventually(() => argsOf(events, 'execution:failed').length === 1, 'the failed first attempt');
+    assert.equal((await scheduler.get('retrying'))?.status, 'pending', 'between attempts');
+    assert.equal(await scheduler.trigger('retrying'), undefined, 'the occurrence is still active');
+    await clock.advance(30_000);
+    await eventually(() => calls.length === 2, 'the retry');
+    assert.deepEqual(calls, [`retrying@${T0 + 60 * MINUTE}#1`, `retrying@${T0 + 60 * MINUTE}#2`]);
+    await scheduler.close();
+  });
+
+  test('two triggers in the same millisecond both run under allow, with distinct ids', async () => {
+    const { clock, scheduler } = await harness();
+    const seen: string[] = [];
+    scheduler.handle('work', (ctx) => void seen.push(ctx.execution.id));
+    await scheduler.schedule({ id: 'twice', cron: '0 0 2 1 *', handler: 'work', overlap: 'allow' });
+    await clock.advanceTo(T0 + 5000);
+    const [a, b] = await Promise.all([scheduler.trigger('twice'), scheduler.trigger('twice')]);
+    assert.deepEqual([a?.id, b?.id].sort(), [`twice@${T0 + 5000}#1`, `twice@${T0 + 5001}#1`]);
+    await eventually(() => seen.length === 2, 'both runs');
+    await scheduler.close();
+  });
+
   test('update changes the schedule and payload in place', async () => {
     const { clock, scheduler, events } = await harness();
     const payloads: unknown[] = [];

@@ -4,13 +4,15 @@
  * trigger at `now` — and never twice (the execution id is the key). Starting the schedule's
  * next occurrence is also where the cron policies act: catch-up when it is late, overlap when
  * another occurrence is still active. A start the policies turn down is still accepted: it
- * records the skip and moves the schedule on.
+ * records the skip and moves the schedule on. A manual trigger meets the overlap policy here
+ * too, so a trigger racing the timer is judged against the applied state, never a stale read.
  */
 import type { SkippedOccurrence } from '../model.js';
 import type { StartExecutionCommand } from './commands.js';
 import { cursorBlocked, wakeOf } from './derive.js';
 import { ExecutionRecord, Occurrence, type JobRecord } from './records.js';
 import { nextAfter, walkOccurrences, type Walk } from './schedule.js';
+import { trimHistory } from './apply-prune.js';
 import { reject, type Store } from './store.js';
 import type { Rejection, StartExecutionResult } from './types.js';
 import { executionId, executionView, jobView } from './views.js';
@@ -31,20 +33,59 @@ export function applyStart(store: Store, cmd: StartExecutionCommand): StartExecu
   if (!Number.isFinite(scheduledAt) || !Number.isInteger(attempt) || attempt < 1) {
     return stale(job, 'startExecution needs an occurrence time and a whole attempt number of at least 1');
   }
+  const manual = cmd.manual === true;
   const id = executionId(job.id, scheduledAt, attempt);
-  if (store.findExecution(job, scheduledAt, attempt) !== undefined) {
+  // A manual run picks a free occurrence time itself (see `manualTime`); it is never a duplicate.
+  const taken = !manual && store.findExecution(job, scheduledAt, attempt) !== undefined;
+  if (taken && !(attempt === 1 && job.cursor === scheduledAt)) {
     return reject({ code: 'DUPLICATE_EXECUTION', message: `Execution already started: ${id}`, executionId: id });
   }
   if (job.status === 'cancelled') return reject({ code: 'INVALID_STATE', message: 'Job is cancelled', jobId: job.id });
-  if (job.paused && cmd.manual !== true) return reject({ code: 'INVALID_STATE', message: 'Job is paused', jobId: job.id });
+  if (job.paused && !manual) return reject({ code: 'INVALID_STATE', message: 'Job is paused', jobId: job.id });
   const before = wakeOf(job);
-  const result = route(store, job, cmd);
+  const result = taken ? passTaken(job, scheduledAt) : route(store, job, cmd);
   if (result.ok) {
     // Skips and queueing change the job too (`begin` has set it already for a start).
     job.updatedAt = now;
+    const limit = cmd.historyLimit;
+    if (limit !== undefined && Number.isFinite(limit)) trimHistory(store, job, Math.max(0, Math.floor(limit)));
     store.noteWake(job, before);
   }
   return result;
+}
+
+/**
+ * The schedule's next occurrence is a time a manual run already took (a schedule updated onto
+ * it): that run stands in for it, and the schedule moves on instead of re-proposing a start
+ * that can only be a duplicate.
+ */
+function passTaken(job: JobRecord, scheduledAt: number): StartExecutionResult {
+  job.cursor = job.cron === undefined ? undefined : nextAfter(job.cron, scheduledAt, false);
+  return { ok: true, type: 'startExecution', outcome: 'skipped', reason: 'overlap', missed: 0 };
+}
+
+/**
+ * The occurrence time of a manual run proposed at `now`: the first millisecond at or after `now`
+ * that no other occurrence of the job has or may get — not a stored attempt's, not an active or
+ * queued occurrence's, not the one-shot's time, not an occurrence of the cron schedule. So two
+ * triggers in one millisecond are two occurrences, and a trigger never takes the execution id
+ * (or idempotency key) of a scheduled occurrence.
+ */
+function manualTime(store: Store, job: JobRecord, now: number): number {
+  let at = now;
+  while (timeTaken(store, job, at)) at++;
+  return at;
+}
+
+function timeTaken(store: Store, job: JobRecord, at: number): boolean {
+  if (at === job.cursor || at === job.at || store.hasOccurrence(job, at)) return true;
+  const run = job.run;
+  if (run !== undefined) {
+    if (run.queuedAt === at) return true;
+    const active = run.active;
+    if (active !== undefined) for (let i = 0; i < active.length; i++) if ((active[i] as Occurrence).scheduledAt === at) return true;
+  }
+  return job.cron !== undefined && nextAfter(job.cron, at, true) === at;
 }
 
 /** Finds which expected start `cmd` is, and performs it. */
@@ -53,9 +94,13 @@ function route(store: Store, job: JobRecord, cmd: StartExecutionCommand): StartE
   const run = job.run;
   if (cmd.manual === true) {
     if (attempt !== 1 || scheduledAt !== now) return stale(job, 'a manual trigger is attempt 1 of an occurrence at now');
-    // A trigger at the very instant of the next occurrence stands in for it (same execution id).
-    if (job.cursor === scheduledAt) job.cursor = job.cron === undefined ? undefined : nextAfter(job.cron, scheduledAt, false);
-    return begin(store, job, cmd, new Occurrence(scheduledAt, true, false, now), 0);
+    // The overlap policy of a manual run: any active occurrence (running, retrying or held)
+    // makes `skip` and `queue-one` refuse it — the queue slot belongs to the schedule. A refused
+    // trigger is not an occurrence of the schedule, so it is not recorded as skipped.
+    if (run?.active !== undefined && job.opts.overlap !== 'allow') {
+      return { ok: true, type: 'startExecution', outcome: 'skipped', reason: 'overlap', missed: 0 };
+    }
+    return begin(store, job, cmd, new Occurrence(manualTime(store, job, now), true, false, now), 0);
   }
   if (attempt > 1) {
     const occ = run?.active?.find((o) => o.scheduledAt === scheduledAt);
@@ -72,15 +117,20 @@ function route(store: Store, job: JobRecord, cmd: StartExecutionCommand): StartE
   if (run !== undefined && run.queuedAt === scheduledAt) {
     if (run.active !== undefined) return stale(job, 'the queued occurrence waits for the running one');
     run.queuedAt = undefined;
-    return begin(store, job, cmd, new Occurrence(scheduledAt, false, late, now), 0);
+    // It has held its turn since its own time: what fell due while it waited met the overlap
+    // policy then, and what falls due now is the next to queue — never a backlog because the
+    // start came a few milliseconds after the previous occurrence ended.
+    return begin(store, job, cmd, new Occurrence(scheduledAt, false, late, scheduledAt), 0);
   }
   if (job.cursor !== scheduledAt) return stale(job, `${scheduledAt} is not the next occurrence of this job`);
+  // Occurrences start in order: the queued one goes before the schedule's next.
+  if (run?.queuedAt !== undefined && run.active === undefined) return stale(job, 'the queued occurrence starts first');
+  if (cursorBlocked(job)) return stale(job, 'the occurrence waits for the running one');
   const cron = job.cron;
   if (cron === undefined) {
     job.cursor = undefined;
     return begin(store, job, cmd, new Occurrence(scheduledAt, false, late, now), 0);
   }
-  if (cursorBlocked(job)) return stale(job, 'the occurrence waits for the running one (it was due before it started)');
 
   let missed = 0;
   if (!late) {

@@ -45,12 +45,22 @@ export interface StartExecutionCommand {
   readonly nodeId: string;
   /** Leader term that proposed it (fencing token, recorded). */
   readonly term: number;
-  /** True for `trigger(id)`: an extra occurrence at `now` that does not advance the schedule. */
+  /**
+   * True for `trigger(id)`: an extra occurrence that does not advance the schedule, proposed with
+   * `scheduledAt` = `now`. Apply judges it under the overlap policy and gives it the first
+   * millisecond at or after `now` that no other occurrence of the job has or may get.
+   */
   readonly manual?: boolean;
   /** Occurrences later than this after their time are `late`/missed (scheduler's `missedThreshold`). */
   readonly missedThresholdMs: number;
   /** After this long without a finish, the attempt is presumed dead (`JOB_INPROGRESS_TIMEOUT`); recorded on the execution. */
   readonly inProgressTimeoutMs: number;
+  /**
+   * The scheduler's `historyLimit`: once this start has been applied, the job keeps at most this
+   * many finished attempts and as many skipped records (the oldest go). Absent (entries written
+   * before the field existed): no trimming.
+   */
+  readonly historyLimit?: number;
 }
 
 /** Record the end of an attempt. */
@@ -141,12 +151,19 @@ export interface UpdateJobCommand {
   readonly definition?: JobDefinition;
 }
 
-/** Drop history older than `before` and beyond `maxPerJob` entries per job. */
+/**
+ * Drop history older than `before` and beyond `maxPerJob` entries per job. One command looks at
+ * `budget` jobs at most, starting with the first created at or after sequence number `from`; the
+ * result's `next` says where the following command resumes (absent: the pass reached the end).
+ * Without a budget (entries written before pruning was incremental) one command covers every job.
+ */
 export interface PruneHistoryCommand {
   readonly type: 'pruneHistory';
   readonly now: number;
   readonly before: number;
   readonly maxPerJob: number;
+  readonly from?: number;
+  readonly budget?: number;
 }
 
 /** Several commands in one log entry (applied in order; each succeeds or fails on its own). */

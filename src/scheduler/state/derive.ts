@@ -19,12 +19,15 @@ export function releaseAt(occ: Occurrence): number | undefined {
  * Whether the job's next scheduled occurrence must wait for an active one instead of falling
  * under the overlap policy: it was due before the active occurrence started (a backlog
  * that `fire-all` catch-up or a short `missedThreshold` produces), so it runs after it, in turn.
- * `allow` never waits; a one-shot's single occurrence is never held back either.
+ * A queued occurrence counts from its own time, not from its start (see `applyStart`), so a
+ * queued start a few milliseconds late makes no backlog. A one-shot's single occurrence is never
+ * skipped: it waits for whatever runs (a manual run). `allow` never waits.
  */
 export function cursorBlocked(job: JobRecord): boolean {
   const cursor = job.cursor;
   const active = job.run?.active;
-  if (cursor === undefined || active === undefined || job.cron === undefined || job.opts.overlap === 'allow') return false;
+  if (cursor === undefined || active === undefined || job.opts.overlap === 'allow') return false;
+  if (job.cron === undefined) return true;
   for (let i = 0; i < active.length; i++) if (cursor < (active[i] as Occurrence).since) return true;
   return false;
 }

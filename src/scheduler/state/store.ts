@@ -45,6 +45,11 @@ export class Store {
   effects: StateEffect[] = [];
   /** Whether anyone listens: effects (and the views inside them) are only built then. */
   readonly listening: boolean;
+  /**
+   * Per job: occurrence time → its stored attempts. A lookup aid kept in step with every change
+   * of a job's history (adding, trimming, pruning, removal); derived, so never hashed.
+   */
+  readonly #index = new Map<JobRecord, Map<number, ExecutionRecord[]>>();
 
   constructor(listening: boolean) {
     this.listening = listening;
@@ -89,6 +94,7 @@ export class Store {
     this.estimatedBytes -= job.bytes;
     this.options.release(job.opts);
     this.jobs.delete(job.id);
+    this.#index.delete(job);
     job.run = undefined;
     this.orderDead++;
     if (this.orderDead >= COMPACT_MIN_DEAD && this.orderDead * 2 >= this.order.length) this.compact();
@@ -153,6 +159,11 @@ export class Store {
     this.addBytes(job, executionBytes(e));
     this.countExecution('in_progress', 1);
     this.running.add(e);
+    let byTime = this.#index.get(job);
+    if (byTime === undefined) this.#index.set(job, (byTime = new Map<number, ExecutionRecord[]>()));
+    const attempts = byTime.get(e.scheduledAt);
+    if (attempts === undefined) byTime.set(e.scheduledAt, [e]);
+    else attempts.push(e);
     if (this.lastExecutedAt === undefined || e.startedAt > this.lastExecutedAt) this.lastExecutedAt = e.startedAt;
   }
 
@@ -174,15 +185,33 @@ export class Store {
     this.running.delete(e);
   }
 
-  /** The stored attempt `attempt` of the occurrence at `scheduledAt` (newest first: that is where finishes look). */
+  /** The stored attempt `attempt` of the occurrence at `scheduledAt`. */
   findExecution(job: JobRecord, scheduledAt: number, attempt: number): ExecutionRecord | undefined {
-    const list = job.run?.executions;
-    if (list === undefined) return undefined;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const e = list[i] as ExecutionRecord;
-      if (e.scheduledAt === scheduledAt && e.attempt === attempt) return e;
-    }
+    const attempts = this.#index.get(job)?.get(scheduledAt);
+    if (attempts === undefined) return undefined;
+    for (let i = 0; i < attempts.length; i++) if ((attempts[i] as ExecutionRecord).attempt === attempt) return attempts[i];
     return undefined;
+  }
+
+  /** Whether any attempt of the occurrence at `scheduledAt` is stored. */
+  hasOccurrence(job: JobRecord, scheduledAt: number): boolean {
+    return this.#index.get(job)?.has(scheduledAt) === true;
+  }
+
+  /**
+   * Forgets a finished attempt the caller has just taken out of the job's history (pruning,
+   * trimming): its count, its bytes and its index entry.
+   */
+  dropExecution(job: JobRecord, e: ExecutionRecord): void {
+    this.countExecution(e.status, -1);
+    this.addBytes(job, -executionBytes(e));
+    const byTime = this.#index.get(job);
+    const attempts = byTime?.get(e.scheduledAt);
+    if (byTime === undefined || attempts === undefined) return;
+    const i = attempts.indexOf(e);
+    if (i >= 0) attempts.splice(i, 1);
+    if (attempts.length === 0) byTime.delete(e.scheduledAt);
+    if (byTime.size === 0) this.#index.delete(job);
   }
 
   /** Records a skipped or missed occurrence. */

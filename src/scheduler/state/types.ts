@@ -138,6 +138,8 @@ export interface PruneHistoryResult {
   readonly executions: number;
   readonly skipped: number;
   readonly jobs: number;
+  /** Where the next command of this pass resumes (the `from` to send); absent when the pass is over. */
+  readonly next?: number;
 }
 
 /** A `batch`: one result per command, in order (each succeeded or failed on its own). */

@@ -3,7 +3,8 @@
  * started (any attempt, or a trigger standing in for it), recorded as skipped or missed, or
  * counted by a catch-up past the occurrences it records one by one — with no gap. What may be left unaccounted is only what the job is visibly still about to do: the one
  * occurrence a `queue-one` job holds back, or the backlog a `fire-all` catch-up works through in
- * turn, and then the job's `nextRunAt` must point at it.
+ * turn, and then the job's `nextRunAt` must point at it. And a `queue-one` job's occurrences
+ * start in the order of their times ({@link checkQueuedOrder}).
  * @internal
  */
 import { nextOccurrence } from '../../scheduler/cron.js';
@@ -110,4 +111,26 @@ export function checkCronProgress(
     problems.push(`${job.id}: nextRunAt ${iso(next)} is overdue by ${window.end - next} ms at the end of the run (allowed ${slack} ms)`);
   }
   return { occurrences: occurrences.length, problems };
+}
+
+/**
+ * Queue-one order: the first attempts of a `queue-one` job's scheduled occurrences start in the
+ * order of their times (the history is in start order). Manual runs never take an occurrence
+ * time of the schedule, so a start at one is a scheduled occurrence — for a job whose schedule
+ * never changed, which the caller makes sure of.
+ */
+export function checkQueuedOrder(job: Job, executions: readonly Execution[]): string[] {
+  if (job.overlap !== 'queue-one' || job.cron === undefined) return [];
+  const expression = job.cron;
+  const zone = job.timezone ?? 'UTC';
+  const problems: string[] = [];
+  let last: Execution | undefined;
+  for (const e of executions) {
+    if (e.attempt !== 1 || nextOccurrence(expression, zone, e.scheduledAt, true) !== e.scheduledAt) continue;
+    if (last !== undefined && e.scheduledAt < last.scheduledAt) {
+      problems.push(`${job.id} (queue-one): ${e.id} started at ${e.startedAt}, after ${last.id} (started ${last.startedAt}): out of order`);
+    }
+    last = e;
+  }
+  return problems;
 }

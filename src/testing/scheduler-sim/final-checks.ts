@@ -8,7 +8,7 @@
 import type { Execution, Job, SkippedOccurrence } from '../../scheduler/model.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 import { idempotencyKey } from '../../scheduler/state/index.js';
-import { checkCronProgress } from './cron-check.js';
+import { checkCronProgress, checkQueuedOrder } from './cron-check.js';
 import { HANG_FACTOR_MAX, behaviourOf } from './handlers.js';
 import type { Ledger } from './ledger.js';
 import type { JobBook, Workload } from './workload.js';
@@ -74,10 +74,16 @@ export async function finalChecks(ctx: FinalContext): Promise<FinalCounts> {
     checkOneShot(ctx, job, counts);
     checkStuck(ctx, job, executions);
     if (job.kind === 'cron') checkCron(ctx, job, executions, skipped, counts);
+    if (job.kind === 'cron' && !cronUpdated(ctx, job.id)) for (const p of checkQueuedOrder(job, executions)) ctx.violation(p);
   }
   checkInvocations(ctx, byId, executionsById);
   checkTriggers(ctx, executionsById);
   return counts;
+}
+
+/** Whether a client ever asked to change the job's schedule (its occurrence times then changed). */
+function cronUpdated(ctx: FinalContext, jobId: string): boolean {
+  return ctx.workload.jobs.get(jobId)?.ops.some((op) => op.kind === 'update' && op.patch?.cron !== undefined) === true;
 }
 
 /** Acknowledged operations took effect; operations never proposed did not. */
@@ -291,9 +297,11 @@ function checkInvocations(ctx: FinalContext, byId: ReadonlyMap<string, Job>, exe
 /** An acknowledged trigger's execution is in the log (unless its job was deleted). */
 function checkTriggers(ctx: FinalContext, executions: ReadonlyMap<string, Execution>): void {
   for (const op of ctx.workload.ops) {
-    if (op.kind !== 'trigger' || op.outcome !== 'acked' || op.executionId === undefined) continue;
+    if (op.kind !== 'trigger' || op.outcome !== 'acked' || op.executionIds === undefined) continue;
     const book = ctx.workload.jobs.get(op.jobId);
     if (book !== undefined && ctx.workload.deleteIssued(book)) continue;
-    if (!executions.has(op.executionId)) ctx.violation(`acknowledged trigger of ${op.jobId} started ${op.executionId}, which the log lost`);
+    for (const id of op.executionIds) {
+      if (!executions.has(id)) ctx.violation(`acknowledged trigger of ${op.jobId} started ${id}, which the log lost`);
+    }
   }
 }

@@ -52,6 +52,10 @@ export function simHandler(env: HandlerEnv): Handler {
     if (!env.fence.alive) return Fence.never<void>();
     const record = env.ledger.invoked(env.node, env.incarnation, env.fence, ctx, env.clock.now());
     const done = (): void => env.ledger.returned(record, env.clock.now());
+    // From its abort on, a call is told to stop: the overlap rule no longer counts it as running.
+    const onAbort = (): void => env.ledger.aborted(record, env.clock.now());
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
     return behave(env, ctx, record, done);
   };
 }

@@ -2,7 +2,9 @@
  * The simulator's ledger of what every node applied and every handler did, with the checks that
  * can be made the moment something happens: a handler runs only for a start its own node applied
  * from the log, at most once per execution id in the whole cluster, never after its node applied
- * the job's cancellation, and never while the previous attempt of its occurrence may still run.
+ * the job's cancellation, never while the previous attempt of its occurrence may still run, and —
+ * for a `skip` or `queue-one` job — never while an attempt of another of its occurrences runs on a
+ * live process with its signal not aborted.
  * @internal
  */
 import type { HandlerContext } from '../../scheduler/executor.js';
@@ -28,6 +30,8 @@ export interface InvocationRecord {
   readonly at: number;
   /** Simulated time the handler returned, threw or settled; undefined while it runs. */
   returnedAt: number | undefined;
+  /** Simulated time its signal was aborted (it is told to stop: no longer counted as running). */
+  abortedAt: number | undefined;
 }
 
 /** A start as one node applied it. */
@@ -57,6 +61,8 @@ export class Ledger {
   readonly #agreed = new Map<string, Execution>();
   /** Per node: jobs whose cancellation or deletion it applied. */
   readonly #ended = new Map<string, Set<string>>();
+  /** Per job: handler calls that may still run (pruned as they return, abort or die). */
+  readonly #live = new Map<string, InvocationRecord[]>();
 
   /**
    * @param sink - receives violations and trace lines.
@@ -137,6 +143,7 @@ export class Ledger {
       idempotencyKey: ctx.idempotencyKey,
       at: now,
       returnedAt: undefined,
+      abortedAt: undefined,
     };
     this.#invocations.push(record);
     this.#sink.trace(`invoke ${id} on ${node}#${incarnation} key ${ctx.idempotencyKey}`);
@@ -165,12 +172,39 @@ export class Ledger {
       this.#sink.violation(`execution ${id} invoked on ${node} after that node applied the cancellation or deletion of ${jobId}`);
     }
     if (attempt > 1) this.#checkPrevious(record, ctx.job.timeoutMs);
+    this.#checkOverlap(record, ctx.job.overlap);
     return record;
   }
 
   /** The handler of `record` returned (or threw, or its promise settled). */
   returned(record: InvocationRecord, now: number): void {
     if (record.returnedAt === undefined) record.returnedAt = now;
+  }
+
+  /** The signal of `record`'s call was aborted (timeout, cancel, close, lost lease). */
+  aborted(record: InvocationRecord, now: number): void {
+    if (record.abortedAt === undefined) record.abortedAt = now;
+  }
+
+  /**
+   * Overlap `skip` and `queue-one`: no two occurrences of the job run at once. Only calls that
+   * may still be doing work count: not returned, signal not aborted, process alive.
+   */
+  #checkOverlap(record: InvocationRecord, overlap: string): void {
+    const live = (this.#live.get(record.jobId) ?? []).filter(
+      (other) => other.returnedAt === undefined && other.abortedAt === undefined && other.fence.alive,
+    );
+    if (overlap !== 'allow') {
+      for (const other of live) {
+        if (other.scheduledAt === record.scheduledAt) continue;
+        this.#sink.violation(
+          `overlap ${overlap}: ${record.executionId} invoked on ${record.node} at ${record.at} while ${other.executionId} ` +
+            `(another occurrence) still ran on ${other.node} since ${other.at}`,
+        );
+      }
+    }
+    live.push(record);
+    this.#live.set(record.jobId, live);
   }
 
   /**

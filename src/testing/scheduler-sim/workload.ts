@@ -51,8 +51,8 @@ export interface OpRecord {
   readonly jobId: string;
   readonly tries: TryRecord[];
   outcome: Outcome | 'pending';
-  /** An acknowledged trigger's started execution. */
-  executionId?: string;
+  /** The executions an acknowledged trigger started (a double trigger may start two). */
+  executionIds?: string[];
   /** What an `update` asked for. */
   patch?: Patch;
 }
@@ -255,7 +255,43 @@ export class Workload {
     }
   }
 
+  /**
+   * A trigger, in one of three shapes: a plain call; a call at the instant the job's next
+   * occurrence falls due (racing the leader's timer); two calls in the same millisecond.
+   */
+  async #trigger(job: JobBook, op: OpRecord): Promise<void> {
+    const u = this.#rng.next();
+    if (u < 0.4) {
+      const up = this.#cluster.up();
+      const next =
+        up.length === 0
+          ? undefined
+          : (
+              await this.#rng
+                .pick(up)
+                .scheduler?.get(job.id)
+                .catch(() => undefined)
+            )?.nextRunAt;
+      const wait = next === undefined ? 0 : next - this.#clock.now();
+      if (wait > 0 && wait < 5000) await this.#sleep(wait);
+    }
+    const calls = u >= 0.7 ? 2 : 1;
+    const tries = await Promise.all(Array.from({ length: calls }, () => this.#try(op, (s) => s.trigger(job.id))));
+    const acked = tries.filter((t) => t.outcome === 'acked');
+    op.outcome = acked.length > 0 ? 'acked' : (tries[0]?.outcome ?? 'no-node');
+    op.executionIds = [];
+    for (const t of acked) {
+      if (t.value !== undefined) op.executionIds.push((t.value as Execution).id);
+      else if ('overlap' in job.spec && job.spec.overlap === 'allow')
+        this.#sink.violation(`trigger of ${job.id} (overlap allow) resolved without running`);
+    }
+    if (new Set(op.executionIds).size !== op.executionIds.length) {
+      this.#sink.violation(`two triggers of ${job.id} resolved with the same execution ${op.executionIds.join(', ')}`);
+    }
+  }
+
   async #once(job: JobBook, op: OpRecord): Promise<void> {
+    if (op.kind === 'trigger') return this.#trigger(job, op);
     const t = await this.#try(op, (s): Promise<unknown> => {
       switch (op.kind) {
         case 'cancel':
@@ -264,8 +300,6 @@ export class Workload {
           return s.pause(job.id);
         case 'resume':
           return s.resume(job.id);
-        case 'trigger':
-          return s.trigger(job.id);
         case 'update':
           return s.update(job.id, op.patch ?? {});
         default:
@@ -273,9 +307,6 @@ export class Workload {
       }
     });
     op.outcome = t.outcome;
-    if (op.kind === 'trigger' && t.outcome === 'acked' && t.value !== undefined) {
-      op.executionId = (t.value as Execution).id;
-    }
   }
 
   /** One or two fields to change, with values no earlier update of the job used. */

@@ -67,12 +67,12 @@ describe('cron schedule', () => {
     assert.equal(state.getExecution(`c@${T0 + MIN}#2`)?.status, 'in_progress');
   });
 
-  test('a manual trigger at the instant of the next occurrence stands in for it', () => {
+  test('a manual trigger at the instant of the next occurrence is its own occurrence, a millisecond later', () => {
     const state = new SchedulerState();
     create(state, T0 + 1, cron('c', '* * * * *'));
-    outcome(state, start('c', T0 + MIN, T0 + MIN, { manual: true }));
-    assert.equal(state.getJob('c')?.nextRunAt, T0 + 2 * MIN);
-    assert.deepEqual(state.decide('c', T0 + MIN, ctx()), []);
+    const r = outcome(state, start('c', T0 + MIN, T0 + MIN, { manual: true }));
+    assert.equal(r.outcome === 'started' && r.execution.id, `c@${T0 + MIN + 1}#1`);
+    assert.equal(state.getJob('c')?.nextRunAt, T0 + MIN);
   });
 });
 

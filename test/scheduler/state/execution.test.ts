@@ -88,8 +88,9 @@ describe('startExecution', () => {
     assert.equal(rejected(state.apply(start('c', AT, AT)), 'INVALID_STATE').message, 'Job is cancelled');
     assert.deepEqual(state.decide('p', AT, ctx()), []);
     rejected(state.apply(start('c', AT, AT, { manual: true })), 'INVALID_STATE');
+    // AT is the one-shot's own time: the manual run takes the next free millisecond.
     const manual = started(state, start('p', AT, AT, { manual: true }));
-    assert.equal(manual.execution.id, `p@${AT}#1`);
+    assert.equal(manual.execution.id, `p@${AT + 1}#1`);
   });
 
   test('a manual trigger is an extra occurrence at now that leaves the schedule alone', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { HandlerContext } from '../../../src/scheduler/executor.js';
 import type { Execution, Job } from '../../../src/scheduler/model.js';
 import { runSchedulerSimulation, type SchedulerSimOptions, type SchedulerSimResult } from '../../../src/testing/scheduler-sim.js';
-import { checkCronProgress } from '../../../src/testing/scheduler-sim/cron-check.js';
+import { checkCronProgress, checkQueuedOrder } from '../../../src/testing/scheduler-sim/cron-check.js';
 import { Ledger } from '../../../src/testing/scheduler-sim/ledger.js';
 import { Fence } from '../../../src/testing/scheduler-sim/process.js';
 
@@ -199,6 +199,43 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     dead.kill();
     quiet.ledger.invoked('n2', 1, new Fence(), context({ ...second, nodeId: 'n2' }), T + 2000);
     assert.deepEqual(quiet.violations, []);
+  });
+
+  test('two occurrences of a skip or queue-one job running at once on live processes is a violation; allow, abort or death is not', () => {
+    const first = execution('j', T, 1, 'n1', T);
+    const second = execution('j', T + 1, 1, 'n2', T + 1);
+    const withOverlap = (e: Execution, overlap: string, controller = new AbortController()): HandlerContext => ({
+      ...context(e),
+      job: { id: e.jobId, timeoutMs: 1000, overlap } as Job,
+      signal: controller.signal,
+    });
+    for (const overlap of ['skip', 'queue-one', 'allow']) {
+      const { ledger, violations } = collect();
+      ledger.started('n1', 1, first);
+      ledger.started('n2', 1, second);
+      ledger.invoked('n1', 1, new Fence(), withOverlap(first, overlap), T);
+      ledger.invoked('n2', 1, new Fence(), withOverlap(second, overlap), T + 1);
+      assert.equal(
+        violations.some((v) => v.includes(`overlap ${overlap}`)),
+        overlap !== 'allow',
+        violations.join('\n'),
+      );
+    }
+    const quiet = collect();
+    quiet.ledger.started('n1', 1, first);
+    quiet.ledger.started('n2', 1, second);
+    const record = quiet.ledger.invoked('n1', 1, new Fence(), withOverlap(first, 'skip'), T);
+    quiet.ledger.aborted(record, T);
+    quiet.ledger.invoked('n2', 1, new Fence(), withOverlap(second, 'skip'), T + 1);
+    assert.deepEqual(quiet.violations, []);
+  });
+
+  test('queue-one occurrences that start out of the order of their times are a violation (manual times are not occurrences)', () => {
+    const job = { id: 'q', kind: 'cron', cron: '*/1 * * * * *', overlap: 'queue-one' } as Job;
+    const at = (s: number, startedAt: number): Execution => execution('q', T + s, 1, 'n1', T + startedAt);
+    assert.deepEqual(checkQueuedOrder(job, [at(0, 0), at(1000, 1500), at(1001, 1600), at(2000, 2500)]), []);
+    assert.equal(checkQueuedOrder(job, [at(0, 0), at(2000, 2100), at(1000, 2600)]).length, 1);
+    assert.deepEqual(checkQueuedOrder({ ...job, overlap: 'skip' }, [at(2000, 2100), at(1000, 2600)]), []);
   });
 
   test('a cron occurrence neither started nor recorded, followed by later ones, is a gap', () => {
