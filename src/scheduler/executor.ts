@@ -38,10 +38,15 @@ export interface ExecutorOptions {
   readonly onError: (error: Error) => void;
   /** Replaces the webhook sender (tests). */
   readonly deliver?: (request: WebhookRequest) => Promise<WebhookResult>;
+  /**
+   * How long a handler that ignores its abort signal is waited for after its timeout before the
+   * attempt is abandoned: reported settled (its retry may run) with an error event naming it.
+   */
+  readonly abandonAfterMs: number;
 }
 
 /** Why an attempt's signal was aborted. */
-type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing';
+type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing' | 'lost-contact';
 
 /**
  * Where an attempt is: waiting for the next turn or a concurrency slot, running, or stopping
@@ -85,8 +90,10 @@ class HeldAttempt implements Attempt {
 
 const MAX_ERROR_LENGTH = 2000;
 
-/** The outcome of an attempt aborted because this node's scheduler closed (a retry follows elsewhere). */
-const CLOSED_UNDER_IT: Outcome = { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' };
+/** An attempt this node's scheduler stopped or never ran (a retry follows at once, elsewhere, not spent). */
+function interruption(error: string): Outcome {
+  return { status: 'cancelled', errorType: 'cancelled', error };
+}
 
 /** Runs the attempts assigned to this node. */
 export class Executor {
@@ -101,6 +108,8 @@ export class Executor {
   #starting = false;
   #active = 0;
   #closing = false;
+  /** The node's lease lapsed: nothing starts until it is renewed. */
+  #outOfContact = false;
   #drained: (() => void) | undefined;
 
   constructor(options: ExecutorOptions) {
@@ -157,14 +166,39 @@ export class Executor {
   }
 
   /**
+   * The node's lease lapsed (out of contact with the cluster): abort every running attempt
+   * (their handlers are reported interrupted when they return, which lands once contact is back
+   * unless the log ended them meanwhile) and start nothing until {@link Executor.regainContact}.
+   */
+  loseContact(): void {
+    if (this.#outOfContact) return;
+    this.#outOfContact = true;
+    for (const run of this.#running.values()) if (run.state === 'running') this.#stop(run, 'lost-contact');
+  }
+
+  /** The lease holds again: queued attempts may start. */
+  regainContact(): void {
+    if (!this.#outOfContact) return;
+    this.#outOfContact = false;
+    this.#startWaiting();
+  }
+
+  /**
    * Stops taking new attempts, lets running ones finish for up to `graceMs`, then aborts the
-   * rest (they are reported as failed with `cancelled`, so a retry follows elsewhere) and
-   * resolves once every handler has returned or `graceMs` has passed twice over.
+   * rest (reported interrupted, so a retry follows elsewhere without spending an attempt) and
+   * resolves once every handler has returned or `graceMs` has passed twice over. Queued attempts
+   * never ran: they are reported interrupted at once.
    */
   async drain(graceMs: number): Promise<void> {
     this.#closing = true;
-    // Waiting attempts never started: leave them to the in-progress timeout on the next leader.
-    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as HeldAttempt);
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const run = this.#queue[i] as HeldAttempt;
+      if (this.#running.get(run.execution.id) !== run) continue;
+      this.#o.batcher.push(
+        this.#finish(run, interruption(`interrupted: the scheduler on ${this.#o.nodeId} closed before it ran`), true, true),
+      );
+      this.#forget(run);
+    }
     this.#queue = [];
     this.#queueHead = 0;
     if (this.#allStopped()) return;
@@ -195,6 +229,17 @@ export class Executor {
   }
 
   #run(run: HeldAttempt): void {
+    const handler = run.job.handler;
+    if (run.job.webhook === undefined && handler !== undefined && !this.#o.handlers.has(handler)) {
+      // Assigned while the registry still named the handler here (unhandle() raced the start):
+      // not the job's failure, so it runs again at once on a node that has it.
+      this.#o.batcher.push(
+        this.#finish(run, interruption(`interrupted: no handler "${handler}" registered on node ${this.#o.nodeId}`), true, true),
+      );
+      this.#running.delete(run.execution.id);
+      this.#maybeDrained();
+      return;
+    }
     this.#active++;
     run.state = 'running';
     run.startedAt = this.#o.clock.now();
@@ -214,6 +259,8 @@ export class Executor {
     run.timer = undefined;
     if (run.state !== 'running') return;
     this.#stop(run, 'timeout');
+    // A handler that ignores its signal is waited for this long; then its retry is let go.
+    run.timer = this.#o.clock.setTimeout(() => this.#abandon(run), this.#o.abandonAfterMs);
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
     this.#o.batcher.push(
@@ -229,6 +276,20 @@ export class Executor {
     );
   }
 
+  /** A timed-out handler still has not returned: report it settled anyway and say so. */
+  #abandon(run: HeldAttempt): void {
+    run.timer = undefined;
+    if (this.#running.get(run.execution.id) !== run) return;
+    const id = run.execution.id;
+    this.#o.onError(
+      new Error(
+        `execution ${id} ignored its abort signal for ${this.#o.abandonAfterMs} ms after its timeout; abandoned (its retry may run)`,
+      ),
+    );
+    this.#o.batcher.push({ type: 'settleExecution', now: this.#o.clock.now(), executionId: id });
+    this.#forget(run);
+  }
+
   #stop(run: HeldAttempt, reason: StopReason): void {
     run.state = 'stopping';
     run.stopReason = reason;
@@ -239,7 +300,10 @@ export class Executor {
     run.abort(
       reason === 'timeout'
         ? new DOMException('execution timed out', 'TimeoutError')
-        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
+        : new DOMException(
+            reason === 'closing' ? 'scheduler closing' : reason === 'lost-contact' ? 'lost contact' : 'execution cancelled',
+            'AbortError',
+          ),
     );
     this.#maybeDrained();
   }
@@ -264,7 +328,12 @@ export class Executor {
         break;
       }
       case 'closing':
-        this.#o.batcher.push(this.#finish(run, CLOSED_UNDER_IT, true));
+        this.#o.batcher.push(this.#finish(run, interruption(`interrupted: the scheduler on ${this.#o.nodeId} closed`), true, true));
+        break;
+      case 'lost-contact':
+        this.#o.batcher.push(
+          this.#finish(run, interruption(`interrupted: node ${this.#o.nodeId} lost contact with the cluster`), true, true),
+        );
         break;
       default:
         // Cancelled or deleted: no retry to release, nothing left to say.
@@ -273,14 +342,15 @@ export class Executor {
     this.#forget(run);
   }
 
-  #finish(run: HeldAttempt, outcome: Outcome, settled: boolean): FinishExecutionCommand {
+  #finish(run: HeldAttempt, outcome: Outcome, settled: boolean, interrupted = false): FinishExecutionCommand {
     const now = this.#o.clock.now();
     const command: Mutable<FinishExecutionCommand> = {
       type: 'finishExecution',
       now,
       executionId: run.execution.id,
       status: outcome.status,
-      responseTimeMs: outcome.responseTimeMs ?? Math.max(0, now - run.startedAt),
+      // A queued attempt never ran: no response time.
+      responseTimeMs: outcome.responseTimeMs ?? (run.state === 'queued' ? 0 : Math.max(0, now - run.startedAt)),
       settled,
       random: this.#o.random(),
     };
@@ -288,6 +358,7 @@ export class Executor {
     if (outcome.error !== undefined) command.error = truncate(outcome.error);
     if (outcome.errorType !== undefined) command.errorType = outcome.errorType;
     if (outcome.httpStatus !== undefined) command.httpStatus = outcome.httpStatus;
+    if (interrupted) command.interrupted = true;
     return command;
   }
 
@@ -322,7 +393,7 @@ export class Executor {
   }
 
   #startLoop(): void {
-    while (this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
+    while (!this.#outOfContact && this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
       const next = this.#queue[this.#queueHead] as HeldAttempt;
       this.#queue[this.#queueHead++] = undefined as unknown as HeldAttempt;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {

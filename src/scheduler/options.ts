@@ -13,6 +13,7 @@ import { booleanField, durationField, integerField, numberField, plainObjectFiel
 import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overlapField, timeoutField } from './job-fields.js';
 import { DEFAULT_BACKOFF, DEFAULT_JOB_DEFAULTS, type JobDefaults } from './limits.js';
 import type { BackoffOptions } from './model.js';
+import type { Handler } from './runners/handler.js';
 import type { CatchUpPolicy, OverlapPolicy } from './vocabulary.js';
 
 export { DEFAULT_BACKOFF } from './limits.js';
@@ -121,6 +122,13 @@ export interface SchedulerOptions {
    * the process exit when nothing else holds it, e.g. a CLI that schedules and leaves.
    */
   readonly keepAlive?: boolean;
+  /**
+   * Handlers by name, registered before the node first tells the cluster what it can run: after
+   * a restart, overdue jobs then fire at once instead of waiting for `handle()`. A node is handed
+   * a handler job only once its registration naming the handler has been applied, so handlers
+   * registered later with `handle()` are waited for too (see "Restarts and deploys" in the README).
+   */
+  readonly handlers?: Readonly<Record<string, Handler>>;
 }
 
 /** {@link SchedulerOptions} with every default applied and every duration in milliseconds. */
@@ -134,6 +142,10 @@ export interface ResolvedOptions {
   /** What a job gets for each field it does not set; every value is one a job could carry. */
   readonly jobDefaults: JobDefaults;
   readonly inProgressTimeoutMs: number;
+  /** How long this node's lease on its attempts lasts (the in-progress timeout). */
+  readonly leaseMs: number;
+  /** The handlers given to `createScheduler`. */
+  readonly handlers: ReadonlyMap<string, Handler>;
   readonly missedThresholdMs: number;
   readonly historyRetentionMs: number;
   readonly historyLimit: number;
@@ -180,6 +192,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const random = options.random ?? systemRandom;
   if (typeof random !== 'function') throw invalid('random', 'must be a function returning numbers in [0, 1)');
 
+  const inProgressTimeoutMs = durationField(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1);
   return {
     nodeId,
     storage: resolveStorage(options.storage),
@@ -188,7 +201,9 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     voters,
     transport,
     jobDefaults: resolveJobDefaults(options),
-    inProgressTimeoutMs: durationField(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1),
+    inProgressTimeoutMs,
+    leaseMs: inProgressTimeoutMs,
+    handlers: resolveHandlers(options.handlers),
     missedThresholdMs: durationField(options.missedThreshold, 'missedThreshold', 1000, 0),
     historyRetentionMs: durationField(options.historyRetention, 'historyRetention', 30 * 86_400_000, 1),
     historyLimit: integerField(options.historyLimit, 'historyLimit', 1000, 1),
@@ -201,6 +216,17 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     closeGraceMs: durationField(options.closeGrace, 'closeGrace', 5000, 0),
     keepAlive: booleanField(options.keepAlive, 'keepAlive', clock === systemClock),
   };
+}
+
+function resolveHandlers(handlers: SchedulerOptions['handlers']): ReadonlyMap<string, Handler> {
+  const map = new Map<string, Handler>();
+  if (handlers === undefined) return map;
+  const given = plainObjectField(handlers, 'handlers');
+  for (const [name, fn] of Object.entries(given)) {
+    if (typeof fn !== 'function') throw invalid(`handlers.${name}`, 'must be a function');
+    map.set(name, fn as Handler);
+  }
+  return map;
 }
 
 function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {

@@ -18,6 +18,7 @@ import type { CommandBatcher } from './command-batcher.js';
 import type { Executor, Handler } from './executor.js';
 import { schedulerHealth, schedulerStats } from './health.js';
 import type { LeaderLoop } from './leader-loop.js';
+import type { NodeMembership } from './membership.js';
 import type { Execution, Job, JobSpec, JobStatusInfo, SkippedOccurrence } from './model.js';
 import type { ResolvedOptions } from './options.js';
 import { startCommand } from './state/decide.js';
@@ -45,6 +46,8 @@ export interface SchedulerParts {
   readonly executor: Executor;
   readonly loop: LeaderLoop;
   readonly router: EffectRouter;
+  /** This node's registration (life, handlers) and lease. */
+  readonly membership: NodeMembership;
   /** Ends the router's leadership subscription. */
   readonly unsubscribe: () => void;
   /** The handle that keeps the process alive while the scheduler is open (`keepAlive`). */
@@ -76,6 +79,7 @@ export class Scheduler {
   readonly #executor: Executor;
   readonly #loop: LeaderLoop;
   readonly #router: EffectRouter;
+  readonly #membership: NodeMembership;
   readonly #unsubscribe: () => void;
   readonly #keepAlive: ProcessHold | undefined;
   #closing: Promise<void> | undefined;
@@ -96,6 +100,7 @@ export class Scheduler {
     this.#executor = parts.executor;
     this.#loop = parts.loop;
     this.#router = parts.router;
+    this.#membership = parts.membership;
     this.#unsubscribe = parts.unsubscribe;
     this.#keepAlive = parts.keepAlive;
   }
@@ -127,17 +132,25 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- handlers
 
-  /** Registers `handler` under `name` (replacing any previous one). Jobs name it in `handler`. */
+  /**
+   * Registers `handler` under `name` (replacing any previous one). Jobs name it in `handler`.
+   * The cluster hands this node jobs of `name` once the registration (proposed on the next turn)
+   * is applied; until then they run on a node that has the handler, or wait.
+   */
   handle(name: string, handler: Handler): this {
     if (typeof name !== 'string' || name.length === 0) throw new ValidationError('INVALID_FIELD', 'name', 'must be a non-empty string');
     if (typeof handler !== 'function') throw new ValidationError('INVALID_FIELD', 'handler', 'must be a function');
+    const known = this.#handlers.has(name);
     this.#handlers.set(name, handler);
+    if (!known) this.#membership.changed();
     return this;
   }
 
-  /** Removes the handler registered under `name`; returns whether there was one. */
+  /** Removes the handler registered under `name`; returns whether there was one. Its jobs go to other nodes from then on. */
   unhandle(name: string): boolean {
-    return this.#handlers.delete(name);
+    const removed = this.#handlers.delete(name);
+    if (removed) this.#membership.changed();
+    return removed;
   }
 
   // ---------------------------------------------------------------- writes
@@ -252,10 +265,16 @@ export class Scheduler {
     const job = this.#state.getJob(id);
     if (job === undefined) throw new JobNotFoundError(id);
     if (job.status === 'in_progress' && job.overlap !== 'allow') return undefined;
+    // The start names this life and needs the registry to list the handler here: a handle()
+    // just made must have reached the log first.
+    await this.#membership.registered();
     const now = this.#o.clock.now();
-    const o = this.#o;
-    const { missedThresholdMs, inProgressTimeoutMs } = o;
-    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs, inProgressTimeoutMs };
+    const context = {
+      nodeId: this.nodeId,
+      incarnation: this.#membership.incarnation,
+      term: this.#router.term,
+      missedThresholdMs: this.#o.missedThresholdMs,
+    };
     // An extra occurrence at `now`, attempt 1, that does not move the schedule.
     const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true });
     return result.outcome === 'started' ? result.execution : undefined;
@@ -387,9 +406,20 @@ export class Scheduler {
         grace,
       );
     }
+    // What runs gets the grace, then is aborted; what waited for a slot never ran: both are
+    // reported interrupted (retried at once elsewhere, not spent).
     await this.#executor.drain(grace);
     // Give the last finishes a chance to land; they are retried, so bound the wait.
     await withTimeout(this.#batcher.whenIdle(), clock, grace);
+    this.#membership.stop();
+    // Last: whatever the log still gives this life (a start that committed while closing, an
+    // attempt whose handler ignored its signal) ends as interrupted, so the next leader runs it
+    // now. If the cluster cannot take it, the lease expires it instead.
+    await withTimeout(
+      this.#port.propose(this.#membership.leaveCommand()).catch(() => {}),
+      clock,
+      grace,
+    );
     this.#batcher.close();
     this.#unsubscribe();
     this.#loop.deactivate();

@@ -57,6 +57,7 @@ function setup(
     concurrency?: number;
     deliver?: (r: WebhookRequest) => Promise<WebhookResult>;
     failProposals?: number;
+    abandonAfterMs?: number;
   } = {},
 ) {
   const clock = new ManualClock(0);
@@ -86,6 +87,7 @@ function setup(
     webhookSecret: undefined,
     webhookAllowPrivate: true,
     webhookTimeoutMs: undefined,
+    abandonAfterMs: opts.abandonAfterMs ?? 600_000,
     onError: (e) => errors.push(e),
     ...(opts.deliver && { deliver: opts.deliver }),
   });
@@ -124,7 +126,7 @@ describe('Executor', () => {
     assert.equal(executor.size, 0);
   });
 
-  test('a throwing handler fails with handler_error; a missing handler fails clearly', async () => {
+  test("a throwing handler fails with handler_error; a missing handler is an interruption (not the job's failure)", async () => {
     const { executor, applied, pipe } = setup({
       handlers: {
         boom: () => {
@@ -140,8 +142,9 @@ describe('Executor', () => {
     assert.equal(a?.status, 'failed');
     assert.equal(a?.errorType, 'handler_error');
     assert.equal(a?.error, 'kaput');
-    assert.equal(b?.status, 'failed');
-    assert.match(b?.error ?? '', /no handler registered for "nope"/);
+    assert.equal(b?.status, 'cancelled');
+    assert.equal(b?.interrupted, true);
+    assert.match(b?.error ?? '', /no handler "nope" registered on node n1/);
   });
 
   test('timeout aborts the signal, reports timeout unsettled at once, settles when the handler returns', async () => {
@@ -302,8 +305,9 @@ describe('Executor', () => {
     await pipe.whenIdle();
     const byId = new Map(finishes(applied).map((f) => [f.executionId, f]));
     assert.equal(byId.get('q@0#1')?.status, 'completed');
-    assert.equal(byId.get('s@0#1')?.status, 'failed');
+    assert.equal(byId.get('s@0#1')?.status, 'cancelled');
     assert.equal(byId.get('s@0#1')?.errorType, 'cancelled');
+    assert.equal(byId.get('s@0#1')?.interrupted, true);
     executor.start(execution(2, 'q'), job({ id: 'q' }));
     assert.equal(executor.size, 0, 'no new attempt once draining');
   });

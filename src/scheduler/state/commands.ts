@@ -169,7 +169,7 @@ export interface LeaveNodeCommand {
 }
 
 /** Commands that change the node registry. */
-export type NodeCommand = RegisterNodeCommand | RenewLeaseCommand | ExpireNodeCommand | LeaveNodeCommand;
+type NodeCommand = RegisterNodeCommand | RenewLeaseCommand | ExpireNodeCommand | LeaveNodeCommand;
 
 /** Several commands in one log entry (applied in order; each succeeds or fails on its own). */
 export interface BatchCommand {

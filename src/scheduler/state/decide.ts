@@ -14,7 +14,7 @@ import type { JobRecord, NodeRecord, Occurrence } from './records.js';
 import type { DecideContext } from './types.js';
 
 /** Who runs an attempt: a node and the life of it the start is for. */
-export interface Runner {
+interface Runner {
   readonly nodeId: string;
   readonly incarnation: string;
 }
@@ -67,7 +67,7 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
 }
 
 /** Whether `node` may be handed an attempt of `job`: in contact and, for a handler job, having the handler. */
-export function canRun(node: NodeRecord, job: JobRecord): boolean {
+function canRun(node: NodeRecord, job: JobRecord): boolean {
   return node.available && (job.handler === undefined || node.handlers.includes(job.handler));
 }
 
@@ -76,7 +76,7 @@ export function canRun(node: NodeRecord, job: JobRecord): boolean {
  * of the start first — else one of the nodes that can, spread over them by the job id (the same
  * choice on every call while the registry stands), else none.
  */
-export function pickRunner(job: JobRecord, nodes: ReadonlyMap<string, NodeRecord>, self: string): Runner | undefined {
+function pickRunner(job: JobRecord, nodes: ReadonlyMap<string, NodeRecord>, self: string): Runner | undefined {
   const mine = nodes.get(self);
   if (mine !== undefined && canRun(mine, job)) return { nodeId: self, incarnation: mine.incarnation };
   let able: string[] | undefined;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   CATCH_UP_RECORD_LIMIT,
   CATCH_UP_SCAN_LIMIT,
-  SchedulerState,
+  type SchedulerState,
   type StartExecutionResult,
 } from '../../../src/scheduler/state/index.js';
 import {

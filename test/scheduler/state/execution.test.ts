@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
+import { type SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
 import type { Command } from '../../../src/scheduler/state/commands.js';
 import {
   HOUR,

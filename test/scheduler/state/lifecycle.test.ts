@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../../src/scheduler/state/index.js';
+import { type SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../../src/scheduler/state/index.js';
 import {
   HOUR,
   MIN,

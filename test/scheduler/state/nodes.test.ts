@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FinishExecutionResult, StartExecutionResult } from '../../../src/scheduler/state/index.js';
-import type { RenewLeaseResult } from '../../../src/scheduler/state/types.js';
+import type { NodeChangeResult, RenewLeaseResult } from '../../../src/scheduler/state/types.js';
 import { MIN, SEC, T0, create, ctx, finish, ok, once, recording, register, rejected, start, withNode } from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
@@ -49,7 +49,7 @@ describe('node registry: who may run attempts', () => {
 
   test("a restart (new incarnation) ends the old life's attempts at once: failed, spent, retried per backoff", () => {
     const { state, effects } = running();
-    const r = ok<{ ended: number }>(state.apply(register('n1', 'i2', ['work'], { now: AT + 5 * SEC })));
+    const r = ok<NodeChangeResult<'registerNode'>>(state.apply(register('n1', 'i2', ['work'], { now: AT + 5 * SEC })));
     assert.equal(r.ended, 1);
     const e = state.getExecution(ID);
     assert.equal(e?.status, 'failed');
@@ -100,7 +100,7 @@ describe('node registry: who may run attempts', () => {
     ok(state.apply(register('n2', 'j1')));
     const [next] = state.decide('a', AT + SEC, ctx());
     assert.deepEqual(next, start('a', AT, AT + SEC, { attempt: 2, nodeId: 'n2', incarnation: 'j1' }));
-    ok(state.apply(next as ReturnType<typeof start>));
+    ok(state.apply(next));
     // Attempt 2 is the first spent one: its failure is final with maxAttempts 1.
     const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#2`, AT + 2 * SEC, 'failed')));
     assert.equal(r.final, true);

@@ -10,6 +10,13 @@ import { SchedulerState, type DecideContext } from '../../../src/scheduler/state
 import { ManualClock } from '../../../src/util/manual-clock.js';
 import type { Command, JobDefinition } from '../../../src/scheduler/state/commands.js';
 
+/** A state with node `n1` (life `i1`, handler `work`) registered: starts are for it. */
+function registered(): SchedulerState {
+  const state = new SchedulerState();
+  state.apply({ type: 'registerNode', now: 0, nodeId: 'n1', incarnation: 'i1', handlers: ['work'], registration: 1 });
+  return state;
+}
+
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -19,9 +26,6 @@ const ctx: DecideContext = {
   nodeId: 'n1',
   term: 1,
   missedThresholdMs: 5 * SEC,
-  inProgressTimeoutMs: 10 * MIN,
-  isRunningLocally: () => true,
-  random: () => 0,
 };
 
 /** One pass of the leader loop at `now`: decide every due job, apply the answers in one batch. */
@@ -45,7 +49,7 @@ function finishCompleted(state: SchedulerState, executionId: string, now: number
 // Fix (verified: this test, the state tests and 1500 seeds pass): cursorBlocked compares strictly,
 // `cursor < since` — an occurrence due at the instant the active one started is an overlap.
 test('queue-one: an occurrence due in the very pass its queued predecessor starts is queued, not left to catch-up', () => {
-  const state = new SchedulerState();
+  const state = registered();
   const def: JobDefinition = {
     id: 'c',
     kind: 'cron',
@@ -89,7 +93,7 @@ test('queue-one: an occurrence due in the very pass its queued predecessor start
 // Fix (verified: this test and 1500 seeds pass): in applyFinish, a stale finish settles only when
 // it says so — `if (!e.settled && cmd.settled !== false)`.
 test('a repeated finish with settled: false does not release the retry of a timed-out attempt whose handler still runs', () => {
-  const state = new SchedulerState();
+  const state = registered();
   const def: JobDefinition = {
     id: 'j',
     kind: 'once',
@@ -112,7 +116,7 @@ test('a repeated finish with settled: false does not release the retry of a time
     nodeId: 'n1',
     term: 1,
     missedThresholdMs: SEC,
-    inProgressTimeoutMs: 10 * SEC,
+    incarnation: 'i1',
   });
   assert.ok(started.ok);
   const timedOut = {
@@ -126,11 +130,11 @@ test('a repeated finish with settled: false does not release the retry of a time
   } as const;
   assert.ok(state.apply(timedOut).ok);
   state.apply(timedOut); // the same command, committed a second time
-  // The leader is n2: n1's handler is presumed alive until the in-progress timeout after the end.
-  const leader: DecideContext = { ...ctx, nodeId: 'n2', isRunningLocally: () => false };
+  // The leader is n2: n1's handler is alive until n1 reports it, restarts, leaves or expires.
+  const leader: DecideContext = { ...ctx, nodeId: 'n2' };
   const early = state.decide('j', T0 + 3 * SEC + 500, leader);
   assert.deepEqual(early, [], 'no retry while the first attempt may still run');
-  assert.equal(state.wakeTime('j'), T0 + 13 * SEC);
+  assert.equal(state.wakeTime('j'), undefined);
 });
 
 // sched-sim notes "idempotency gap" (about one seed in ten): a client whose schedule call failed
