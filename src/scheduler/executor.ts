@@ -13,7 +13,7 @@ import type { Execution, Job } from './model.js';
 import { handlerRunner, type Handler } from './runners/handler.js';
 import type { Attempt, Outcome, Runner } from './runners/runner.js';
 import { webhookRunner } from './runners/webhook.js';
-import type { FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
+import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
 import type { WebhookRequest, WebhookResult } from './webhook.js';
 
 export type { Handler, HandlerContext } from './runners/handler.js';
@@ -67,6 +67,8 @@ class HeldAttempt implements Attempt {
   #abortReason: unknown = undefined;
   timer: TimerHandle | undefined = undefined;
   startedAt = 0;
+  /** The unsettled timeout finish this node reported, re-sent settled when the handler lets go. */
+  timedOut: FinishExecutionCommand | undefined = undefined;
 
   constructor(execution: Execution, job: Job) {
     this.execution = execution;
@@ -263,17 +265,29 @@ export class Executor {
     run.timer = this.#o.clock.setTimeout(() => this.#abandon(run), this.#o.abandonAfterMs);
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
-    this.#o.batcher.push(
-      this.#finish(
-        run,
-        {
-          status: 'timeout',
-          errorType: 'timeout',
-          error: `execution timed out after ${run.job.timeoutMs}ms`,
-        },
-        false,
-      ),
+    run.timedOut = this.#finish(
+      run,
+      {
+        status: 'timeout',
+        errorType: 'timeout',
+        error: `execution timed out after ${run.job.timeoutMs}ms`,
+      },
+      false,
     );
+    this.#o.batcher.push(run.timedOut);
+  }
+
+  /**
+   * The command that tells the log a timed-out attempt's handler let go: the timeout finish again,
+   * settled. Not a bare `settleExecution`: a retried proposal of the first finish may still be in
+   * flight and land after it, and a settle applied before that finish would be lost (and the
+   * retry held for good), while a settled finish counts in either order.
+   */
+  #letGo(run: HeldAttempt): Command {
+    const now = this.#o.clock.now();
+    if (run.timedOut !== undefined) return { ...run.timedOut, now, settled: true };
+    const settle: SettleExecutionCommand = { type: 'settleExecution', now, executionId: run.execution.id };
+    return settle;
   }
 
   /** A timed-out handler still has not returned: report it settled anyway and say so. */
@@ -286,7 +300,7 @@ export class Executor {
         `execution ${id} ignored its abort signal for ${this.#o.abandonAfterMs} ms after its timeout; abandoned (its retry may run)`,
       ),
     );
-    this.#o.batcher.push({ type: 'settleExecution', now: this.#o.clock.now(), executionId: id });
+    this.#o.batcher.push(this.#letGo(run));
     this.#forget(run);
   }
 
@@ -320,13 +334,11 @@ export class Executor {
         this.#o.batcher.push(this.#finish(run, outcome, true));
         break;
       case 'timeout':
-      case 'finished': {
-        // The attempt was already ended in the log (by our timeout, or by the leader presuming
-        // it dead); its retry may be held until the handler lets go, which is now.
-        const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
-        this.#o.batcher.push(settle);
+      case 'finished':
+        // The attempt was already ended (by our timeout, or in the log by the end of this node's
+        // life); its retry may be held until the handler lets go, which is now.
+        this.#o.batcher.push(this.#letGo(run));
         break;
-      }
       case 'closing':
         this.#o.batcher.push(this.#finish(run, interruption(`interrupted: the scheduler on ${this.#o.nodeId} closed`), true, true));
         break;

@@ -331,6 +331,15 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- cluster
 
+  /**
+   * Whether this node's lease on its attempts holds (always, alone): while it has lapsed, nothing
+   * is started here and what ran was aborted.
+   * @internal For the simulator's checker.
+   */
+  get inContact(): boolean {
+    return this.#membership.inContact;
+  }
+
   /** Whether this node leads the cluster (and has caught up with the log). */
   get isLeader(): boolean {
     return this.#log.isLeader();

@@ -1,7 +1,8 @@
 /**
  * Regressions found by the firing-path simulator (scripts/sched-sim.ts), each reduced to a minimal
  * repro: a duplicated timed-out finish releasing a held retry (seed 424), a queue-one occurrence
- * left to catch-up (seed 165), and a re-sent identical one-shot refused as "in the past".
+ * left to catch-up (seed 165), a re-sent identical one-shot refused as "in the past", and a
+ * settle that overtook the timeout finish it follows (seeds 74134, 74198).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,5 +158,55 @@ test('re-sending an identical one-shot spec after its time passed returns the ex
     assert.equal((again as { id?: unknown }).id, 'j', `got ${String(again)}`);
   } finally {
     await scheduler.close();
+  }
+});
+
+// sched-sim seeds 74134 and 74198 (3 nodes, once the leader no longer released held attempts by
+// time): once-20@…25006#1 timed out on n2 while n2 was cut off; its finish (settled: false) failed
+// and was re-proposed after the batcher's backoff, while the handler returned and its
+// `settleExecution` went out in a newer batch and was applied FIRST (refused: still in progress).
+// The finish then held the retry for good: "still pending at the end (attempts 1)". Fix: the
+// executor's let-go is the timeout finish again with `settled: true`, which counts in either order.
+test('the let-go of a timed-out attempt counts whether it lands before or after the unsettled timeout finish', () => {
+  for (const order of ['finish first', 'let-go first'] as const) {
+    const state = registered();
+    const def: JobDefinition = {
+      id: 'j',
+      kind: 'once',
+      at: T0 + SEC,
+      handler: 'work',
+      maxAttempts: 3,
+      backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 },
+      timeoutMs: 2 * SEC,
+      overlap: 'skip',
+      catchUp: 'fire-once',
+      catchUpWindowMs: HOUR,
+    };
+    assert.ok(state.apply({ type: 'createJobs', now: T0, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+    assert.ok(
+      state.apply({
+        type: 'startExecution',
+        now: T0 + SEC,
+        jobId: 'j',
+        scheduledAt: T0 + SEC,
+        attempt: 1,
+        nodeId: 'n1',
+        incarnation: 'i1',
+        term: 1,
+        missedThresholdMs: SEC,
+      }).ok,
+    );
+    const timedOut = {
+      type: 'finishExecution',
+      now: T0 + 3 * SEC,
+      executionId: `j@${T0 + SEC}#1`,
+      status: 'timeout',
+      errorType: 'timeout',
+      settled: false,
+      random: 0,
+    } as const;
+    const letGo = { ...timedOut, now: T0 + 4 * SEC, settled: true };
+    for (const c of order === 'finish first' ? [timedOut, letGo] : [letGo, timedOut]) state.apply(c);
+    assert.equal(state.decide('j', T0 + 5 * SEC, ctx).length, 1, `${order}: the retry is released`);
   }
 });
