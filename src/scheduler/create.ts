@@ -4,7 +4,7 @@
  * starts the log (replaying history without side effects), and only then hands the parts to the
  * {@link Scheduler} facade, which therefore never exists half-started.
  */
-import { RaftNode, type RaftStorage, type StateMachine, type Transport } from '../raft/index.js';
+import { DEFAULT_TIMING, RaftNode, type RaftStorage, type StateMachine, type Transport } from '../raft/index.js';
 import { holdProcess } from '../util/process-hold.js';
 import { createLevelStorage, openDiskStorage, openMemoryStorage } from '../storage/index.js';
 import { systemClock } from '../util/clock.js';
@@ -16,6 +16,7 @@ import { InternalError, StorageError } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { Executor, type Handler } from './executor.js';
 import { LeaderLoop } from './leader-loop.js';
+import { drawIncarnation, NodeMembership } from './membership.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Scheduler } from './scheduler.js';
 import { SchedulerState } from './state/index.js';
@@ -33,7 +34,8 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
   const o = resolveOptions(options);
   const storage = await openStorage(o);
   const events = new EventHub();
-  const handlers = new Map<string, Handler>();
+  const handlers = new Map<string, Handler>(o.handlers);
+  const incarnation = drawIncarnation(o.clock.now(), o.random);
   // The router is built last (it needs the loop and the executor); effects flow only once the log starts.
   const state = new SchedulerState((effect) => router.route(effect));
   const log = new RaftNode({
@@ -59,21 +61,37 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
     webhookSecret: o.webhookSecret,
     webhookAllowPrivate: o.webhookAllowPrivate,
     webhookTimeoutMs: o.webhookTimeoutMs,
+    abandonAfterMs: o.inProgressTimeoutMs,
     onError: events.reportError,
   });
+  const leased = o.voters.length > 1;
+  const membership = new NodeMembership({
+    nodeId: o.nodeId,
+    incarnation,
+    clock: o.clock,
+    propose: (command) => port.propose(command),
+    handlers: () => [...handlers.keys()],
+    leased,
+    leaseMs: o.leaseMs,
+    onLapse: () => executor.loseContact(),
+    onRegain: () => executor.regainContact(),
+  });
+  const timing = options.raft?.timing ?? DEFAULT_TIMING;
+  // Longest election (the randomized timeout tops out below 2 × electionTicks) plus one renewal interval.
+  const marginMs = 2 * timing.electionTicks * timing.tickMs + o.leaseMs / 4;
   const loop = new LeaderLoop({
     nodeId: o.nodeId,
+    incarnation,
     clock: o.clock,
     state: {
       decide: (jobId, now, ctx) => state.decide(jobId, now, ctx),
       wakeTimes: () => state.wakeTimes(),
       wakeTime: (jobId) => state.wakeTime(jobId),
+      nodes: () => state.nodes(),
     },
     batcher,
-    isRunningLocally: (executionId) => executor.isRunning(executionId),
-    random: o.random,
     missedThresholdMs: o.missedThresholdMs,
-    inProgressTimeoutMs: o.inProgressTimeoutMs,
+    expireAfterMs: leased ? o.leaseMs + marginMs : undefined,
     slotGapMs: o.slotGapMs,
     // Only real timers are late by design; a simulated clock's are exact.
     timerSlackMs: o.clock === systemClock ? 1 : 0,
@@ -82,7 +100,7 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
     historyLimit: o.historyLimit,
     onError: events.reportError,
   });
-  const router = new EffectRouter({ nodeId: o.nodeId, loop, executor, events, getJob: (jobId) => state.getJob(jobId) });
+  const router = new EffectRouter({ nodeId: o.nodeId, incarnation, loop, executor, events, getJob: (jobId) => state.getJob(jobId) });
   const unsubscribe = log.onLeadership(router.leadershipChanged);
   try {
     await log.start();
@@ -93,8 +111,25 @@ export async function createScheduler(options: CreateSchedulerOptions = {}): Pro
     throw storageOrLogError(error, 'loading the log');
   }
   router.replaying = false;
+  // Only now, after the replay and with the handlers given here: the cluster hands this life
+  // attempts once this registration is applied, so nothing fires here before handlers exist.
+  membership.start();
   const keepAlive = o.keepAlive ? holdProcess() : undefined;
-  return new Scheduler({ options: o, log, state, events, handlers, port, batcher, executor, loop, router, unsubscribe, keepAlive });
+  return new Scheduler({
+    options: o,
+    log,
+    state,
+    events,
+    handlers,
+    port,
+    batcher,
+    executor,
+    loop,
+    router,
+    membership,
+    unsubscribe,
+    keepAlive,
+  });
 }
 
 /** The transport of a cluster of one: there is nobody to talk to. */

@@ -15,6 +15,8 @@ import type { StateEffect } from './state/types.js';
 export interface EffectRouterTargets {
   /** This node's id: attempts assigned to it run here. */
   readonly nodeId: string;
+  /** This process's life: only attempts started for it run here (an earlier life's are over). */
+  readonly incarnation: string;
   /** Fires due jobs while this node leads. */
   readonly loop: LeaderLoop;
   /** Runs the attempts assigned to this node. */
@@ -68,7 +70,9 @@ export class EffectRouter {
         return;
       case 'executionStarted':
         if (this.replaying) return;
-        if (effect.execution.nodeId === this.#t.nodeId && !this.closing) executor.start(effect.execution, effect.job);
+        if (effect.execution.nodeId === this.#t.nodeId && effect.incarnation === this.#t.incarnation && !this.closing) {
+          executor.start(effect.execution, effect.job);
+        }
         events.emit('execution:started', effect.execution);
         return;
       case 'executionFinished':
@@ -103,6 +107,13 @@ export class EffectRouter {
       }
       case 'jobDeleted':
         if (!this.replaying) events.emit('job:deleted', { jobId: effect.jobId, reason: effect.reason });
+        return;
+      case 'leaseRenewed':
+        loop.nodeSeen({ ...effect, available: true, handlers: [] });
+        return;
+      case 'nodeChanged':
+        loop.nodeSeen(effect);
+        loop.nodesChanged();
         return;
       case 'executionSettled':
       case 'occurrenceQueued':

@@ -13,7 +13,7 @@ import type { Execution, Job } from './model.js';
 import { handlerRunner, type Handler } from './runners/handler.js';
 import type { Attempt, Outcome, Runner } from './runners/runner.js';
 import { webhookRunner } from './runners/webhook.js';
-import type { FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
+import type { Command, FinishExecutionCommand, SettleExecutionCommand } from './state/commands.js';
 import type { WebhookRequest, WebhookResult } from './webhook.js';
 
 export type { Handler, HandlerContext } from './runners/handler.js';
@@ -38,10 +38,15 @@ export interface ExecutorOptions {
   readonly onError: (error: Error) => void;
   /** Replaces the webhook sender (tests). */
   readonly deliver?: (request: WebhookRequest) => Promise<WebhookResult>;
+  /**
+   * How long a handler that ignores its abort signal is waited for after its timeout before the
+   * attempt is abandoned: reported settled (its retry may run) with an error event naming it.
+   */
+  readonly abandonAfterMs: number;
 }
 
 /** Why an attempt's signal was aborted. */
-type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing';
+type StopReason = 'timeout' | 'cancelled' | 'finished' | 'closing' | 'lost-contact';
 
 /**
  * Where an attempt is: waiting for the next turn or a concurrency slot, running, or stopping
@@ -62,6 +67,8 @@ class HeldAttempt implements Attempt {
   #abortReason: unknown = undefined;
   timer: TimerHandle | undefined = undefined;
   startedAt = 0;
+  /** The unsettled timeout finish this node reported, re-sent settled when the handler lets go. */
+  timedOut: FinishExecutionCommand | undefined = undefined;
 
   constructor(execution: Execution, job: Job) {
     this.execution = execution;
@@ -85,8 +92,10 @@ class HeldAttempt implements Attempt {
 
 const MAX_ERROR_LENGTH = 2000;
 
-/** The outcome of an attempt aborted because this node's scheduler closed (a retry follows elsewhere). */
-const CLOSED_UNDER_IT: Outcome = { status: 'failed', errorType: 'cancelled', error: 'aborted: the scheduler on this node closed' };
+/** An attempt this node's scheduler stopped or never ran (a retry follows at once, elsewhere, not spent). */
+function interruption(error: string): Outcome {
+  return { status: 'cancelled', errorType: 'cancelled', error };
+}
 
 /** Runs the attempts assigned to this node. */
 export class Executor {
@@ -101,6 +110,8 @@ export class Executor {
   #starting = false;
   #active = 0;
   #closing = false;
+  /** The node's lease lapsed: nothing starts until it is renewed. */
+  #outOfContact = false;
   #drained: (() => void) | undefined;
 
   constructor(options: ExecutorOptions) {
@@ -157,14 +168,39 @@ export class Executor {
   }
 
   /**
+   * The node's lease lapsed (out of contact with the cluster): abort every running attempt
+   * (their handlers are reported interrupted when they return, which lands once contact is back
+   * unless the log ended them meanwhile) and start nothing until {@link Executor.regainContact}.
+   */
+  loseContact(): void {
+    if (this.#outOfContact) return;
+    this.#outOfContact = true;
+    for (const run of this.#running.values()) if (run.state === 'running') this.#stop(run, 'lost-contact');
+  }
+
+  /** The lease holds again: queued attempts may start. */
+  regainContact(): void {
+    if (!this.#outOfContact) return;
+    this.#outOfContact = false;
+    this.#startWaiting();
+  }
+
+  /**
    * Stops taking new attempts, lets running ones finish for up to `graceMs`, then aborts the
-   * rest (they are reported as failed with `cancelled`, so a retry follows elsewhere) and
-   * resolves once every handler has returned or `graceMs` has passed twice over.
+   * rest (reported interrupted, so a retry follows elsewhere without spending an attempt) and
+   * resolves once every handler has returned or `graceMs` has passed twice over. Queued attempts
+   * never ran: they are reported interrupted at once.
    */
   async drain(graceMs: number): Promise<void> {
     this.#closing = true;
-    // Waiting attempts never started: leave them to the in-progress timeout on the next leader.
-    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#forget(this.#queue[i] as HeldAttempt);
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const run = this.#queue[i] as HeldAttempt;
+      if (this.#running.get(run.execution.id) !== run) continue;
+      this.#o.batcher.push(
+        this.#finish(run, interruption(`interrupted: the scheduler on ${this.#o.nodeId} closed before it ran`), true, true),
+      );
+      this.#forget(run);
+    }
     this.#queue = [];
     this.#queueHead = 0;
     if (this.#allStopped()) return;
@@ -195,6 +231,17 @@ export class Executor {
   }
 
   #run(run: HeldAttempt): void {
+    const handler = run.job.handler;
+    if (run.job.webhook === undefined && handler !== undefined && !this.#o.handlers.has(handler)) {
+      // Assigned while the registry still named the handler here (unhandle() raced the start):
+      // not the job's failure, so it runs again at once on a node that has it.
+      this.#o.batcher.push(
+        this.#finish(run, interruption(`interrupted: no handler "${handler}" registered on node ${this.#o.nodeId}`), true, true),
+      );
+      this.#running.delete(run.execution.id);
+      this.#maybeDrained();
+      return;
+    }
     this.#active++;
     run.state = 'running';
     run.startedAt = this.#o.clock.now();
@@ -214,19 +261,47 @@ export class Executor {
     run.timer = undefined;
     if (run.state !== 'running') return;
     this.#stop(run, 'timeout');
+    // A handler that ignores its signal is waited for this long; then its retry is let go.
+    run.timer = this.#o.clock.setTimeout(() => this.#abandon(run), this.#o.abandonAfterMs);
     // Reported now, not when the handler returns: the attempt is over as far as the schedule is
     // concerned; `settled: false` holds its retry until the handler really lets go.
-    this.#o.batcher.push(
-      this.#finish(
-        run,
-        {
-          status: 'timeout',
-          errorType: 'timeout',
-          error: `execution timed out after ${run.job.timeoutMs}ms`,
-        },
-        false,
+    run.timedOut = this.#finish(
+      run,
+      {
+        status: 'timeout',
+        errorType: 'timeout',
+        error: `execution timed out after ${run.job.timeoutMs}ms`,
+      },
+      false,
+    );
+    this.#o.batcher.push(run.timedOut);
+  }
+
+  /**
+   * The command that tells the log a timed-out attempt's handler let go: the timeout finish again,
+   * settled. Not a bare `settleExecution`: a retried proposal of the first finish may still be in
+   * flight and land after it, and a settle applied before that finish would be lost (and the
+   * retry held for good), while a settled finish counts in either order.
+   */
+  #letGo(run: HeldAttempt): Command {
+    const now = this.#o.clock.now();
+    if (run.timedOut !== undefined) return { ...run.timedOut, now, settled: true };
+    const settle: SettleExecutionCommand = { type: 'settleExecution', now, executionId: run.execution.id };
+    return settle;
+  }
+
+  /** A timed-out handler still has not returned: report it settled anyway and say so. */
+  #abandon(run: HeldAttempt): void {
+    run.timer = undefined;
+    if (this.#running.get(run.execution.id) !== run) return;
+    const id = run.execution.id;
+    this.#o.onError(
+      new Error(
+        `execution ${id} ignored its abort signal for ${this.#o.abandonAfterMs} ms after its timeout; abandoned (its retry may run)`,
       ),
     );
+    this.#o.batcher.push(this.#letGo(run));
+    this.#forget(run);
   }
 
   #stop(run: HeldAttempt, reason: StopReason): void {
@@ -239,7 +314,10 @@ export class Executor {
     run.abort(
       reason === 'timeout'
         ? new DOMException('execution timed out', 'TimeoutError')
-        : new DOMException(reason === 'closing' ? 'scheduler closing' : 'execution cancelled', 'AbortError'),
+        : new DOMException(
+            reason === 'closing' ? 'scheduler closing' : reason === 'lost-contact' ? 'lost contact' : 'execution cancelled',
+            'AbortError',
+          ),
     );
     this.#maybeDrained();
   }
@@ -256,15 +334,18 @@ export class Executor {
         this.#o.batcher.push(this.#finish(run, outcome, true));
         break;
       case 'timeout':
-      case 'finished': {
-        // The attempt was already ended in the log (by our timeout, or by the leader presuming
-        // it dead); its retry may be held until the handler lets go, which is now.
-        const settle: SettleExecutionCommand = { type: 'settleExecution', now: this.#o.clock.now(), executionId: run.execution.id };
-        this.#o.batcher.push(settle);
+      case 'finished':
+        // The attempt was already ended (by our timeout, or in the log by the end of this node's
+        // life); its retry may be held until the handler lets go, which is now.
+        this.#o.batcher.push(this.#letGo(run));
         break;
-      }
       case 'closing':
-        this.#o.batcher.push(this.#finish(run, CLOSED_UNDER_IT, true));
+        this.#o.batcher.push(this.#finish(run, interruption(`interrupted: the scheduler on ${this.#o.nodeId} closed`), true, true));
+        break;
+      case 'lost-contact':
+        this.#o.batcher.push(
+          this.#finish(run, interruption(`interrupted: node ${this.#o.nodeId} lost contact with the cluster`), true, true),
+        );
         break;
       default:
         // Cancelled or deleted: no retry to release, nothing left to say.
@@ -273,14 +354,15 @@ export class Executor {
     this.#forget(run);
   }
 
-  #finish(run: HeldAttempt, outcome: Outcome, settled: boolean): FinishExecutionCommand {
+  #finish(run: HeldAttempt, outcome: Outcome, settled: boolean, interrupted = false): FinishExecutionCommand {
     const now = this.#o.clock.now();
     const command: Mutable<FinishExecutionCommand> = {
       type: 'finishExecution',
       now,
       executionId: run.execution.id,
       status: outcome.status,
-      responseTimeMs: outcome.responseTimeMs ?? Math.max(0, now - run.startedAt),
+      // A queued attempt never ran: no response time.
+      responseTimeMs: outcome.responseTimeMs ?? (run.state === 'queued' ? 0 : Math.max(0, now - run.startedAt)),
       settled,
       random: this.#o.random(),
     };
@@ -288,6 +370,7 @@ export class Executor {
     if (outcome.error !== undefined) command.error = truncate(outcome.error);
     if (outcome.errorType !== undefined) command.errorType = outcome.errorType;
     if (outcome.httpStatus !== undefined) command.httpStatus = outcome.httpStatus;
+    if (interrupted) command.interrupted = true;
     return command;
   }
 
@@ -322,7 +405,7 @@ export class Executor {
   }
 
   #startLoop(): void {
-    while (this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
+    while (!this.#outOfContact && this.#active < this.#o.concurrency && this.#queueHead < this.#queue.length) {
       const next = this.#queue[this.#queueHead] as HeldAttempt;
       this.#queue[this.#queueHead++] = undefined as unknown as HeldAttempt;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {

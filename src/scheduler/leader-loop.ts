@@ -8,15 +8,18 @@
  *
  * A job whose proposal is in flight is out of the queue until the applied entry re-arms it
  * (through a `wake` effect) or the proposal fails (then it is re-queued after a short backoff).
+ * A due job that no node can run now (no available node has its handler) is parked — no wake
+ * time, nothing polls — until a `nodeChanged` effect says the registry changed.
  * History pruning rides on the same queue and timer under a key no job id can take. A pass is
  * a chain of bounded `pruneHistory` commands: each resumes where the previous one's result says,
  * proposed as soon as that one is applied, until the pass reaches the last job.
+ * The expiry of nodes out of contact rides on them too (see {@link LeaderLoop.nodeSeen}).
  */
 import type { CompleteClock, TimerHandle } from '../util/clock.js';
 import type { CommandBatcher } from './command-batcher.js';
 import { SlotQueue } from './slot-queue.js';
 import type { Command } from './state/commands.js';
-import type { ApplyResult, DecideContext } from './state/types.js';
+import type { ApplyResult, DecideContext, NodeInfo } from './state/types.js';
 
 /** The part of the scheduler state the loop reads. */
 export interface LoopState {
@@ -26,20 +29,26 @@ export interface LoopState {
   wakeTimes(): Iterable<readonly [string, number]>;
   /** One job's current wake time, or `undefined` when nothing is planned for it. */
   wakeTime(jobId: string): number | undefined;
+  /** The node registry. */
+  nodes(): Iterable<NodeInfo>;
 }
 
 /** Settings of a {@link LeaderLoop}. */
 export interface LeaderLoopOptions {
   readonly nodeId: string;
+  /** This node's life: its own attempts are started only under it (see `DecideContext.incarnation`). */
+  readonly incarnation?: string;
   readonly clock: CompleteClock;
   readonly state: LoopState;
   /** Proposes each pass's decisions (once, not retried: the loop re-decides after its backoff). */
   readonly batcher: CommandBatcher;
-  readonly isRunningLocally: (executionId: string) => boolean;
-  /** Passed to `decide` for retry jitter. */
-  readonly random?: () => number;
   readonly missedThresholdMs: number;
-  readonly inProgressTimeoutMs: number;
+  /**
+   * How long after the leader last applied a renewal of a node it expires it (ending its
+   * attempts so their retries run elsewhere): the node's lease plus a margin. `undefined`: no
+   * leases (a cluster of one).
+   */
+  readonly expireAfterMs: number | undefined;
   /** Longest the timer sleeps before looking again (bounds wall-clock jumps; never delays a job). */
   readonly slotGapMs: number;
   readonly pruneIntervalMs: number;
@@ -65,6 +74,19 @@ export interface LeaderLoopOptions {
 
 /** The queue key of the periodic history pruning: NUL can never appear in a job id. */
 const PRUNE_KEY = '\u0000prune';
+/** The queue key of the earliest node expiry. */
+const LEASE_KEY = '\u0000lease';
+
+/** What the loop knows of a node's lease: its life, renewals, and when this node applied the latest of them. */
+interface LeaseView {
+  incarnation: string;
+  renewals: number;
+  available: boolean;
+  /** Local time of the apply of its latest registration or renewal. */
+  appliedAt: number;
+  /** An `expireNode` for this view is being proposed. */
+  expiring: boolean;
+}
 
 /** Backoff after a failed proposal: 10ms doubling to 1s while failures continue. */
 const RETRY_BASE_MS = 10;
@@ -95,6 +117,12 @@ export class LeaderLoop {
   #pruneFrom: number | undefined;
   /** When the pruning pass in progress began: the next pass is due an interval after it. */
   #pruneStartedAt = 0;
+  /** Due jobs that no node can run now: re-armed when the registry changes. */
+  readonly #parked = new Set<string>();
+  /** Bumped on every registry change: a refused start decided before one is re-decided at once. */
+  #registryEpoch = 0;
+  /** Every node's lease as applied here (kept whether or not this node leads). */
+  readonly #leases = new Map<string, LeaseView>();
 
   constructor(options: LeaderLoopOptions) {
     this.#o = options;
@@ -107,9 +135,46 @@ export class LeaderLoop {
     return this.#active;
   }
 
-  /** Jobs waiting in the queue (the pruning entry excluded). */
+  /** Jobs waiting in the queue (the pruning and lease entries excluded). */
   get pending(): number {
-    return this.#queue.size - (this.#queue.has(PRUNE_KEY) ? 1 : 0);
+    return this.#queue.size - (this.#queue.has(PRUNE_KEY) ? 1 : 0) - (this.#queue.has(LEASE_KEY) ? 1 : 0);
+  }
+
+  /**
+   * An applied registration, renewal, expiry or departure of `node` (at local time now). Recorded
+   * on every node, leading or not, so a new leader times expiries from what it applied itself.
+   *
+   * Why `leaseMs + margin` after that apply is safe: the owner's lease counts from the SEND time
+   * of its renewal, which precedes every replica's apply of it, so when this replica's clock says
+   * `appliedAt + leaseMs` has passed, the owner's lease from that renewal has lapsed (and it has
+   * aborted its attempts); a later renewal either was applied here first (then `appliedAt` moved)
+   * or is ordered before the `expireNode` in the log (then the expiry is stale). The margin —
+   * at least the longest Raft election plus one renewal interval — keeps a healthy node whose
+   * renewals could not commit during an election from being expired.
+   */
+  nodeSeen(node: NodeInfo): void {
+    const now = this.#o.clock.now();
+    const known = this.#leases.get(node.nodeId);
+    if (known === undefined || known.incarnation !== node.incarnation || known.renewals !== node.renewals || !known.available) {
+      this.#leases.set(node.nodeId, {
+        incarnation: node.incarnation,
+        renewals: node.renewals,
+        available: node.available,
+        appliedAt: now,
+        expiring: false,
+      });
+    } else if (!node.available) known.available = false;
+    if (this.#active) this.#armLease();
+  }
+
+  /** The registry changed (a node registered, left, or was expired): parked jobs may have a runner now. */
+  nodesChanged(): void {
+    this.#registryEpoch++;
+    if (!this.#active || this.#parked.size === 0) return;
+    const now = this.#o.clock.now();
+    for (const jobId of this.#parked) this.#queue.set(jobId, now);
+    this.#parked.clear();
+    this.#arm();
   }
 
   /** This node became leader of `term`: load every wake time and start firing. */
@@ -121,13 +186,17 @@ export class LeaderLoop {
       nodeId: o.nodeId,
       term,
       missedThresholdMs: o.missedThresholdMs,
-      inProgressTimeoutMs: o.inProgressTimeoutMs,
-      isRunningLocally: o.isRunningLocally,
-      ...(o.random !== undefined && { random: o.random }),
+      ...(o.incarnation !== undefined && { incarnation: o.incarnation }),
     };
     this.#queue.rebuild(o.state.wakeTimes());
     // Prune once right away: a node that led before may have been down past many intervals.
     this.#queue.set(PRUNE_KEY, o.clock.now());
+    // Nodes this replica has no apply time for (it replayed them from its log) are timed from now.
+    for (const node of o.state.nodes()) {
+      const known = this.#leases.get(node.nodeId);
+      if (known === undefined || known.incarnation !== node.incarnation || known.renewals !== node.renewals) this.nodeSeen(node);
+    }
+    this.#armLease();
     this.#arm();
   }
 
@@ -138,15 +207,64 @@ export class LeaderLoop {
     this.#ctx = undefined;
     this.#queue.clear();
     this.#inFlight.clear();
+    this.#parked.clear();
     this.#disarm();
     this.#failures = 0;
     this.#pruneFrom = undefined;
+    for (const lease of this.#leases.values()) lease.expiring = false;
+  }
+
+  /** Keeps the lease entry of the queue at the earliest expiry of an available node other than this one. */
+  #armLease(): void {
+    const after = this.#o.expireAfterMs;
+    if (after === undefined) return;
+    let earliest = Infinity;
+    for (const [id, lease] of this.#leases) {
+      if (id === this.#o.nodeId || !lease.available || lease.expiring) continue;
+      if (lease.appliedAt + after < earliest) earliest = lease.appliedAt + after;
+    }
+    if (earliest === Infinity) this.#queue.delete(LEASE_KEY);
+    else {
+      this.#queue.set(LEASE_KEY, earliest);
+      if (earliest < this.#armedAt) this.#arm();
+    }
+  }
+
+  /** The `expireNode` commands due at `now`. */
+  #expiries(now: number): Command[] {
+    const after = this.#o.expireAfterMs as number;
+    const out: Command[] = [];
+    for (const [nodeId, lease] of this.#leases) {
+      if (nodeId === this.#o.nodeId || !lease.available || lease.expiring || lease.appliedAt + after > now) continue;
+      lease.expiring = true;
+      out.push({ type: 'expireNode', now, nodeId, incarnation: lease.incarnation, renewals: lease.renewals });
+    }
+    return out;
+  }
+
+  #proposeExpiries(commands: Command[]): void {
+    const epoch = this.#epoch;
+    const batcher = this.#o.batcher;
+    const sent = batcher.send(commands);
+    batcher.flush();
+    const done = (): void => {
+      if (epoch !== this.#epoch) return;
+      // Applied: the `nodeChanged` effect has updated the view. Stale or failed: look again.
+      for (const c of commands) {
+        if (c.type !== 'expireNode') continue;
+        const lease = this.#leases.get(c.nodeId);
+        if (lease !== undefined && lease.incarnation === c.incarnation && lease.renewals === c.renewals) lease.expiring = false;
+      }
+      this.#armLease();
+    };
+    sent.then(done, done);
   }
 
   /** An applied entry moved `jobId`'s wake time to `at` (`undefined`: nothing planned). */
   wake(jobId: string, at: number | undefined): void {
     if (!this.#active) return;
     this.#inFlight.delete(jobId);
+    this.#parked.delete(jobId);
     if (at === undefined) {
       this.#queue.delete(jobId);
       return;
@@ -220,6 +338,12 @@ export class LeaderLoop {
         });
         continue;
       }
+      if (jobId === LEASE_KEY) {
+        const expiries = this.#expiries(now);
+        if (expiries.length > 0) this.#proposeExpiries(expiries);
+        this.#armLease();
+        continue;
+      }
       let decided: readonly Command[];
       try {
         decided = o.state.decide(jobId, now, ctx);
@@ -229,11 +353,13 @@ export class LeaderLoop {
         continue;
       }
       if (decided.length === 0) {
-        // Not actionable now (a stale queue entry): re-queue at what the state says. A state
-        // that calls a job due yet has nothing to do for it is looked at again in a second,
-        // not in a tight loop, and not never.
+        // A stale queue entry is re-queued at what the state says. A job that is due with
+        // nothing to decide has no node to run it: parked, no wake time, until the registry changes.
         const at = o.state.wakeTime(jobId);
-        if (at !== undefined) this.#queue.set(jobId, at > now ? at : now + RETRY_MAX_MS);
+        if (at !== undefined) {
+          if (at > now) this.#queue.set(jobId, at);
+          else this.#parked.add(jobId);
+        }
         continue;
       }
       this.#inFlight.add(jobId);
@@ -260,6 +386,7 @@ export class LeaderLoop {
 
   #propose(commands: readonly Command[], jobs: readonly string[], prune: number): void {
     const epoch = this.#epoch;
+    const registry = this.#registryEpoch;
     const batcher = this.#o.batcher;
     const sent = batcher.send(commands);
     // Now, not next turn: a due job must not wait for the batcher's turn.
@@ -270,13 +397,15 @@ export class LeaderLoop {
         this.#failures = 0;
         if (prune >= 0) this.#pruned(results[prune]);
         // Applied without moving a job's wake time (e.g. rejected as stale): take the state's word.
-        // If it is still due, the state refused the decision it made itself: retry, but slowly,
+        // Still due: a start for a node that left or was expired meanwhile is re-decided at once;
+        // otherwise the state refused the decision it made itself, and it is retried, but slowly,
         // so a disagreement between decide and apply cannot spin the loop.
         const now = this.#o.clock.now();
+        const moved = registry !== this.#registryEpoch;
         for (const jobId of jobs) {
           if (!this.#inFlight.delete(jobId)) continue;
           const at = this.#o.state.wakeTime(jobId);
-          if (at !== undefined) this.wake(jobId, at > now ? at : now + RETRY_MAX_MS);
+          if (at !== undefined) this.wake(jobId, at > now ? at : moved ? now : now + RETRY_MAX_MS);
         }
       },
       () => {

@@ -213,6 +213,12 @@ export interface Execution {
   readonly httpStatus?: number;
   /** Webhook attempts: how long the target took to answer, in ms; absent when no response arrived or for a handler. */
   readonly responseTimeMs?: number;
+  /**
+   * True when the attempt was interrupted by its node's scheduler closing (or was assigned to a
+   * node that closed before running it): status `cancelled`, and the next attempt is due at once
+   * without spending one of `maxAttempts`. Absent otherwise.
+   */
+  readonly interrupted?: boolean;
 }
 
 /** A recorded occurrence that did not run. */

@@ -24,6 +24,7 @@ import { backoffField, catchUpField, catchUpWindowField, maxAttemptsField, overl
 import { DEFAULT_BACKOFF, DEFAULT_JOB_DEFAULTS, type JobDefaults } from './limits.js';
 import type { BackoffOptions } from './model.js';
 import type { CreateSchedulerOptions } from './types.js';
+import type { Handler } from './runners/handler.js';
 import type { CatchUpPolicy, OverlapPolicy } from './vocabulary.js';
 
 export { DEFAULT_BACKOFF } from './limits.js';
@@ -136,6 +137,13 @@ export interface SchedulerOptions {
    * the process exit when nothing else holds it, e.g. a CLI that schedules and leaves.
    */
   readonly keepAlive?: boolean;
+  /**
+   * Handlers by name, registered before the node first tells the cluster what it can run: after
+   * a restart, overdue jobs then fire at once instead of waiting for `handle()`. A node is handed
+   * a handler job only once its registration naming the handler has been applied, so handlers
+   * registered later with `handle()` are waited for too (see "Restarts and deploys" in the README).
+   */
+  readonly handlers?: Readonly<Record<string, Handler>>;
 }
 
 /**
@@ -171,6 +179,7 @@ const OPTION_KEYS: { readonly [K in keyof Required<CreateSchedulerOptions>]: rea
   concurrency: [],
   closeGrace: [],
   keepAlive: [],
+  handlers: [],
   raft: ['timing', 'proposalTimeoutMs'],
 };
 
@@ -188,6 +197,10 @@ export interface ResolvedOptions {
   /** What a job gets for each field it does not set; every value is one a job could carry. */
   readonly jobDefaults: JobDefaults;
   readonly inProgressTimeoutMs: number;
+  /** How long this node's lease on its attempts lasts (the in-progress timeout). */
+  readonly leaseMs: number;
+  /** The handlers given to `createScheduler`. */
+  readonly handlers: ReadonlyMap<string, Handler>;
   readonly missedThresholdMs: number;
   readonly historyRetentionMs: number;
   readonly historyLimit: number;
@@ -242,6 +255,7 @@ export function resolveOptions(options: CreateSchedulerOptions = {}, probe: Memo
   const random = options.random ?? systemRandom;
   if (typeof random !== 'function') throw invalid('random', 'must be a function returning numbers in [0, 1)');
 
+  const inProgressTimeoutMs = durationField(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1);
   return {
     nodeId,
     storage: resolveStorage(options.storage),
@@ -250,7 +264,9 @@ export function resolveOptions(options: CreateSchedulerOptions = {}, probe: Memo
     voters,
     transport,
     jobDefaults: resolveJobDefaults(options),
-    inProgressTimeoutMs: durationField(options.inProgressTimeout, 'inProgressTimeout', 300_000, 1),
+    inProgressTimeoutMs,
+    leaseMs: inProgressTimeoutMs,
+    handlers: resolveHandlers(options.handlers),
     missedThresholdMs: durationField(options.missedThreshold, 'missedThreshold', 1000, 0),
     historyRetentionMs: durationField(options.historyRetention, 'historyRetention', 30 * 86_400_000, 1),
     historyLimit: integerField(options.historyLimit, 'historyLimit', 1000, 1),
@@ -280,6 +296,17 @@ function checkOptionKeys(options: CreateSchedulerOptions): void {
     const timing = plainObjectField(raft, 'raft')['timing'];
     if (timing !== undefined) knownKeysField(plainObjectField(timing, 'raft.timing'), Object.keys(RAFT_TIMING_KEYS), 'raft.timing');
   }
+}
+
+function resolveHandlers(handlers: SchedulerOptions['handlers']): ReadonlyMap<string, Handler> {
+  const map = new Map<string, Handler>();
+  if (handlers === undefined) return map;
+  const given = plainObjectField(handlers, 'handlers');
+  for (const [name, fn] of Object.entries(given)) {
+    if (typeof fn !== 'function') throw invalid(`handlers.${name}`, 'must be a function');
+    map.set(name, fn as Handler);
+  }
+  return map;
 }
 
 function resolveStorage(storage: SchedulerOptions['storage']): StorageOption {

@@ -18,6 +18,7 @@ import type { CommandBatcher } from './command-batcher.js';
 import type { Executor, Handler } from './executor.js';
 import { schedulerHealth, schedulerStats } from './health.js';
 import type { LeaderLoop } from './leader-loop.js';
+import type { NodeMembership } from './membership.js';
 import type { Execution, Job, JobSpec, JobStatusInfo, SkippedOccurrence } from './model.js';
 import type { ResolvedOptions } from './options.js';
 import { startCommand } from './state/decide.js';
@@ -58,6 +59,8 @@ export interface SchedulerParts {
   readonly executor: Executor;
   readonly loop: LeaderLoop;
   readonly router: EffectRouter;
+  /** This node's registration (life, handlers) and lease. */
+  readonly membership: NodeMembership;
   /** Ends the router's leadership subscription. */
   readonly unsubscribe: () => void;
   /** The handle that keeps the process alive while the scheduler is open (`keepAlive`). */
@@ -89,6 +92,7 @@ export class Scheduler {
   readonly #executor: Executor;
   readonly #loop: LeaderLoop;
   readonly #router: EffectRouter;
+  readonly #membership: NodeMembership;
   readonly #unsubscribe: () => void;
   readonly #keepAlive: ProcessHold | undefined;
   #closing: Promise<void> | undefined;
@@ -109,6 +113,7 @@ export class Scheduler {
     this.#executor = parts.executor;
     this.#loop = parts.loop;
     this.#router = parts.router;
+    this.#membership = parts.membership;
     this.#unsubscribe = parts.unsubscribe;
     this.#keepAlive = parts.keepAlive;
   }
@@ -149,20 +154,26 @@ export class Scheduler {
 
   /**
    * Registers `handler` under `name` (replacing any previous one). Jobs name it in `handler`.
-   * Throws {@link ValidationError} for a name a job could not carry (1-200 characters) or a
-   * handler that is not a function.
+   * The cluster hands this node jobs of `name` once the registration (proposed on the next turn)
+   * is applied; until then they run on a node that has the handler, or wait. Throws
+   * {@link ValidationError} for a name a job could not carry (1-200 characters) or a handler that
+   * is not a function.
    */
   handle(name: string, handler: Handler): this {
     checkHandlerName(name);
     checkFunction(handler, 'handler');
+    const known = this.#handlers.has(name);
     this.#handlers.set(name, handler);
+    if (!known) this.#membership.changed();
     return this;
   }
 
-  /** Removes the handler registered under `name`; returns whether there was one. */
+  /** Removes the handler registered under `name`; returns whether there was one. Its jobs go to other nodes from then on. */
   unhandle(name: string): boolean {
     checkHandlerName(name);
-    return this.#handlers.delete(name);
+    const removed = this.#handlers.delete(name);
+    if (removed) this.#membership.changed();
+    return removed;
   }
 
   // ---------------------------------------------------------------- writes
@@ -295,12 +306,19 @@ export class Scheduler {
   async trigger(id: string): Promise<Execution | undefined> {
     checkJobId(id);
     this.#assertOpen();
+    // The start names this life and needs the registry to list the handler here: a handle()
+    // just made must have reached the log first.
+    await this.#membership.registered();
     const now = this.#o.clock.now();
     const o = this.#o;
-    const { missedThresholdMs, inProgressTimeoutMs, historyLimit } = o;
-    const context = { nodeId: this.nodeId, term: this.#router.term, missedThresholdMs, inProgressTimeoutMs };
+    const context = {
+      nodeId: this.nodeId,
+      incarnation: this.#membership.incarnation,
+      term: this.#router.term,
+      missedThresholdMs: o.missedThresholdMs,
+    };
     // An extra occurrence at `now` (apply picks the free millisecond), attempt 1, that does not move the schedule.
-    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true, historyLimit });
+    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true, historyLimit: o.historyLimit });
     return result.outcome === 'started' ? result.execution : undefined;
   }
 
@@ -374,6 +392,15 @@ export class Scheduler {
   }
 
   // ---------------------------------------------------------------- cluster
+
+  /**
+   * Whether this node's lease on its attempts holds (always, alone): while it has lapsed, nothing
+   * is started here and what ran was aborted.
+   * @internal For the simulator's checker.
+   */
+  get inContact(): boolean {
+    return this.#membership.inContact;
+  }
 
   /** Whether this node leads the cluster (and has caught up with the log). */
   get isLeader(): boolean {
@@ -450,9 +477,20 @@ export class Scheduler {
         grace,
       );
     }
+    // What runs gets the grace, then is aborted; what waited for a slot never ran: both are
+    // reported interrupted (retried at once elsewhere, not spent).
     await this.#executor.drain(grace);
     // Give the last finishes a chance to land; they are retried, so bound the wait.
     await withTimeout(this.#batcher.whenIdle(), clock, grace);
+    this.#membership.stop();
+    // Last: whatever the log still gives this life (a start that committed while closing, an
+    // attempt whose handler ignored its signal) ends as interrupted, so the next leader runs it
+    // now. If the cluster cannot take it, the lease expires it instead.
+    await withTimeout(
+      this.#port.propose(this.#membership.leaveCommand()).catch(() => {}),
+      clock,
+      grace,
+    );
     this.#batcher.close();
     this.#unsubscribe();
     this.#loop.deactivate();

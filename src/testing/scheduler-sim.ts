@@ -156,7 +156,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
   const ids = Array.from({ length: n }, (_, i) => `n${i + 1}`);
   const skew = options.clockSkewMs ?? 0;
   const timeouts: ClusterTimeouts = { ...SIM_TIMEOUTS, inProgressTimeoutMs: 2000 * (1 + (Math.floor(seed / 3) % 3)), clockSkewMs: skew };
-  const ledger = new Ledger({ violation, trace: log }, timeouts.inProgressTimeoutMs, skew);
+  const ledger = new Ledger({ violation, trace: log });
   const sink = { trace: log, violation, error: (node: string, e: Error) => note(`error event on ${node}: ${e.message}`) };
   const cluster = new SimCluster(ids, clock, net, seed, ledger, sink, timeouts);
   const workload = new Workload(cluster, clock, new Rng(seed, 2), { trace: log, violation }, options.updates === true);
@@ -228,6 +228,7 @@ export async function runSchedulerSimulation(options: SchedulerSimOptions): Prom
         inProgressTimeoutMs: timeouts.inProgressTimeoutMs,
         missedThresholdMs: timeouts.missedThresholdMs,
         settleMs: SETTLE_MS,
+        limited: cluster.limited(),
         violation,
         note,
       });

@@ -71,9 +71,9 @@ describe('command codec: factored lists', () => {
       scheduledAt: 100 + i,
       attempt: 1,
       nodeId: 'n1',
+      incarnation: 'i1',
       term: 3,
       missedThresholdMs: 1000,
-      inProgressTimeoutMs: 300000,
       ...(i === 4 && { manual: true }),
     }));
     commands.push({ type: 'finishExecution', now: 8, executionId: 'j1@101#1', status: 'completed', settled: true, random: 0.25 });

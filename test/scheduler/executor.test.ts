@@ -57,6 +57,7 @@ function setup(
     concurrency?: number;
     deliver?: (r: WebhookRequest) => Promise<WebhookResult>;
     failProposals?: number;
+    abandonAfterMs?: number;
   } = {},
 ) {
   const clock = new ManualClock(0);
@@ -86,6 +87,7 @@ function setup(
     webhookSecret: undefined,
     webhookAllowPrivate: true,
     webhookTimeoutMs: undefined,
+    abandonAfterMs: opts.abandonAfterMs ?? 600_000,
     onError: (e) => errors.push(e),
     ...(opts.deliver && { deliver: opts.deliver }),
   });
@@ -124,7 +126,7 @@ describe('Executor', () => {
     assert.equal(executor.size, 0);
   });
 
-  test('a throwing handler fails with handler_error; a missing handler fails clearly', async () => {
+  test("a throwing handler fails with handler_error; a missing handler is an interruption (not the job's failure)", async () => {
     const { executor, applied, pipe } = setup({
       handlers: {
         boom: () => {
@@ -140,8 +142,9 @@ describe('Executor', () => {
     assert.equal(a?.status, 'failed');
     assert.equal(a?.errorType, 'handler_error');
     assert.equal(a?.error, 'kaput');
-    assert.equal(b?.status, 'failed');
-    assert.match(b?.error ?? '', /no handler registered for "nope"/);
+    assert.equal(b?.status, 'cancelled');
+    assert.equal(b?.interrupted, true);
+    assert.match(b?.error ?? '', /no handler "nope" registered on node n1/);
   });
 
   test('timeout aborts the signal, reports timeout unsettled at once, settles when the handler returns', async () => {
@@ -169,11 +172,61 @@ describe('Executor', () => {
     release();
     await clock.advance(0);
     await pipe.whenIdle();
-    assert.deepEqual(
-      applied.map((c) => c.type),
-      ['finishExecution', 'settleExecution'],
-    );
+    // The let-go is the timeout finish again, settled: it counts whichever lands first.
+    const [first, second] = finishes(applied);
+    assert.deepEqual([first?.settled, second?.settled], [false, true]);
+    assert.equal(second?.status, 'timeout');
     assert.equal(executor.isRunning('j1@0#1'), false);
+  });
+
+  test('a handler ignoring its signal is abandoned an in-progress timeout after its timeout: settled, with an error event', async () => {
+    const { executor, applied, clock, pipe, errors } = setup({
+      abandonAfterMs: 10_000,
+      handlers: { work: () => new Promise<void>(() => {}) },
+    });
+    executor.start(execution(), job({ timeoutMs: 500 }));
+    await clock.advance(500);
+    await clock.advance(9_999);
+    await pipe.whenIdle();
+    assert.equal(finishes(applied).length, 1);
+    await clock.advance(1);
+    await pipe.whenIdle();
+    assert.deepEqual(
+      finishes(applied).map((f) => f.settled),
+      [false, true],
+    );
+    assert.match(errors[0]?.message ?? '', /j1@0#1 ignored its abort signal/);
+    assert.equal(executor.isRunning('j1@0#1'), false);
+  });
+
+  test('lost contact: running attempts are aborted and reported interrupted; nothing starts until contact is back', async () => {
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const { executor, applied, clock, pipe } = setup({
+      concurrency: 1,
+      handlers: {
+        work: (ctx) => {
+          calls++;
+          signals.push(ctx.signal);
+          return new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stop'))));
+        },
+      },
+    });
+    executor.start(execution(1, 'a'), job({ id: 'a', timeoutMs: 1e9 }));
+    executor.start(execution(1, 'b'), job({ id: 'b', timeoutMs: 1e9 }));
+    await clock.advance(0);
+    assert.equal(calls, 1);
+    executor.loseContact();
+    assert.equal((signals[0]?.reason as DOMException).message, 'lost contact');
+    await clock.advance(0);
+    await pipe.whenIdle();
+    const [a] = finishes(applied);
+    assert.equal(a?.interrupted, true);
+    assert.match(a?.error ?? '', /lost contact/);
+    assert.equal(calls, 1, 'the queued attempt does not start while out of contact');
+    executor.regainContact();
+    await clock.advance(0);
+    assert.equal(calls, 2);
   });
 
   test('abort (job cancelled) aborts the signal and reports nothing', async () => {
@@ -302,8 +355,9 @@ describe('Executor', () => {
     await pipe.whenIdle();
     const byId = new Map(finishes(applied).map((f) => [f.executionId, f]));
     assert.equal(byId.get('q@0#1')?.status, 'completed');
-    assert.equal(byId.get('s@0#1')?.status, 'failed');
+    assert.equal(byId.get('s@0#1')?.status, 'cancelled');
     assert.equal(byId.get('s@0#1')?.errorType, 'cancelled');
+    assert.equal(byId.get('s@0#1')?.interrupted, true);
     executor.start(execution(2, 'q'), job({ id: 'q' }));
     assert.equal(executor.size, 0, 'no new attempt once draining');
   });

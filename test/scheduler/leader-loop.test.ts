@@ -25,14 +25,15 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
           scheduledAt: at,
           attempt: 1,
           nodeId: ctx.nodeId,
+          incarnation: 'i1',
           term: ctx.term,
           missedThresholdMs: 0,
-          inProgressTimeoutMs: 0,
         },
       ];
     },
     wakeTimes: () => wakes.entries(),
     wakeTime: (jobId) => wakes.get(jobId),
+    nodes: () => [],
   };
   const apply = (command: Command): void => {
     const list = command.type === 'batch' ? command.commands : [command];
@@ -47,9 +48,8 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
     nodeId: 'n1',
     clock,
     state,
-    isRunningLocally: () => false,
     missedThresholdMs: 1000,
-    inProgressTimeoutMs: 1000,
+    expireAfterMs: undefined,
     slotGapMs: 60_000,
     pruneIntervalMs: 3_600_000,
     historyRetentionMs: 86_400_000,
@@ -189,9 +189,8 @@ describe('LeaderLoop pruning in chunks', () => {
     const loop = new LeaderLoop({
       nodeId: 'n1',
       clock,
-      isRunningLocally: () => false,
       missedThresholdMs: 0,
-      inProgressTimeoutMs: 0,
+      expireAfterMs: undefined,
       slotGapMs: 60_000,
       pruneIntervalMs: 3_600_000,
       historyRetentionMs: 1000,
@@ -200,7 +199,7 @@ describe('LeaderLoop pruning in chunks', () => {
       onError: (e) => {
         throw e;
       },
-      state: { decide: () => [], wakeTimes: () => [], wakeTime: () => undefined },
+      state: { decide: () => [], wakeTimes: () => [], wakeTime: () => undefined, nodes: () => [] },
       batcher: new CommandBatcher(
         (command) => {
           const list = command.type === 'batch' ? command.commands : [command];
@@ -240,7 +239,7 @@ describe('LeaderLoop pruning in chunks', () => {
 });
 
 describe('LeaderLoop against an inconsistent state', () => {
-  test('a job the state calls due but gives nothing to do is retried after a second, not dropped or spun on', async () => {
+  test('a job the state calls due but gives nothing to do (no node can run it) is parked until the registry changes: no polling, no spin', async () => {
     const clock = new ManualClock(0);
     let decisions = 0;
     let ready = false;
@@ -248,9 +247,8 @@ describe('LeaderLoop against an inconsistent state', () => {
     const loop = new LeaderLoop({
       nodeId: 'n1',
       clock,
-      isRunningLocally: () => false,
       missedThresholdMs: 0,
-      inProgressTimeoutMs: 0,
+      expireAfterMs: undefined,
       slotGapMs: 60_000,
       pruneIntervalMs: 3_600_000,
       historyRetentionMs: 1,
@@ -265,6 +263,7 @@ describe('LeaderLoop against an inconsistent state', () => {
         },
         wakeTimes: () => [['x', 10]],
         wakeTime: () => 10,
+        nodes: () => [],
       },
       batcher: new CommandBatcher(
         (command) => {
@@ -280,8 +279,11 @@ describe('LeaderLoop against an inconsistent state', () => {
     assert.equal(decisions, 1);
     await clock.advanceTo(500);
     assert.equal(decisions, 1, 'no tight loop');
+    await clock.advanceTo(100_000);
+    assert.equal(decisions, 1, 'no polling');
     ready = true;
-    await clock.advanceTo(1010);
+    loop.nodesChanged();
+    await clock.advanceTo(100_001);
     assert.equal(decisions, 2);
     assert.ok(proposals.some((p) => p.type === 'deleteJob'));
     loop.deactivate();

@@ -12,7 +12,7 @@ import { translateLogError } from '../../src/scheduler/command-port.js';
 import { createScheduler } from '../../src/scheduler/create.js';
 import { ClosedError, NoLeaderError, SchedulerError, StorageError, TimeoutError, ValidationError } from '../../src/scheduler/errors.js';
 import type { LevelDatabase } from '../../src/scheduler/options.js';
-import { argsOf, eventually, harness, T0 } from '../fixtures/scheduler-harness.js';
+import { argsOf, eventually, harness, T0, turns } from '../fixtures/scheduler-harness.js';
 
 // With random() = 0.5 and the default jitter 0.2, every backoff delay is 90% of its nominal value.
 describe('scheduler runtime: failures, retries, timeouts', () => {
@@ -133,16 +133,21 @@ describe('scheduler runtime: failures, retries, timeouts', () => {
     await scheduler.close();
   });
 
-  test('no handler registered: the attempt fails with a clear message', async () => {
+  test('a handler unregistered before its job is due: the job waits (no "no handler" failure) and runs once it is registered again', async () => {
     const { clock, scheduler, events } = await harness();
     scheduler.handle('gone', () => {});
     await scheduler.schedule({ id: 'g', at: T0 + 10, handler: 'gone', maxAttempts: 1 });
     scheduler.unhandle('gone');
-    await clock.advanceTo(T0 + 10);
-    await eventually(() => argsOf(events, 'execution:failed').length === 1, 'the failure');
-    const [execution] = argsOf(events, 'execution:failed')[0]!;
-    assert.match(execution.error ?? '', /no handler registered for "gone"/);
-    assert.equal((await scheduler.status('g')).status, 'failed');
+    await turns();
+    await clock.advanceTo(T0 + 1000);
+    await turns();
+    assert.equal(argsOf(events, 'execution:started').length, 0);
+    assert.equal(argsOf(events, 'execution:failed').length, 0);
+    assert.equal((await scheduler.status('g')).status, 'pending');
+    let ran = 0;
+    scheduler.handle('gone', () => void ran++);
+    await eventually(() => argsOf(events, 'execution:completed').length === 1, 'the run once the handler is back');
+    assert.equal(ran, 1);
     await scheduler.close();
   });
 

@@ -40,7 +40,10 @@ export function applyCancel(store: Store, cmd: CancelJobCommand): JobChangeResul
     for (let i = 0; i < active.length; i++) {
       const occ = active[i] as Occurrence;
       // Nothing waits for a held attempt of a cancelled job: it no longer needs to settle.
-      if (occ.held !== undefined) occ.held.settled = true;
+      if (occ.held !== undefined) {
+        occ.held.settled = true;
+        store.held.delete(occ.held);
+      }
       const e = occ.running;
       if (e === undefined) continue;
       store.endExecution(job, e, 'cancelled', now, reason === undefined ? 'job cancelled' : `job cancelled: ${reason}`);

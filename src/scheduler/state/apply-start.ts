@@ -42,6 +42,8 @@ export function applyStart(store: Store, cmd: StartExecutionCommand): StartExecu
   }
   if (job.status === 'cancelled') return reject({ code: 'INVALID_STATE', message: 'Job is cancelled', jobId: job.id });
   if (job.paused && !manual) return reject({ code: 'INVALID_STATE', message: 'Job is paused', jobId: job.id });
+  const unfit = runnerProblem(store, job, cmd);
+  if (unfit !== undefined) return stale(job, unfit);
   const before = wakeOf(job);
   const result = taken ? passTaken(job, scheduledAt) : route(store, job, cmd);
   if (result.ok) {
@@ -86,6 +88,20 @@ function timeTaken(store: Store, job: JobRecord, at: number): boolean {
     if (active !== undefined) for (let i = 0; i < active.length; i++) if ((active[i] as Occurrence).scheduledAt === at) return true;
   }
   return job.cron !== undefined && nextAfter(job.cron, at, true) === at;
+}
+
+/**
+ * Why the start's node cannot take it, if it cannot: an attempt goes only to the current life of
+ * a node in contact that has the job's handler (a start decided before a restart, an expiry or a
+ * departure, or for a node that lacks the handler, would never run or run next to its retry).
+ */
+function runnerProblem(store: Store, job: JobRecord, cmd: StartExecutionCommand): string | undefined {
+  const node = store.nodes.get(String(cmd.nodeId));
+  if (node === undefined) return `node ${String(cmd.nodeId)} is not registered`;
+  if (node.incarnation !== cmd.incarnation) return `node ${cmd.nodeId} restarted (the start is for an earlier life)`;
+  if (!node.available) return `node ${cmd.nodeId} is out of contact or left`;
+  if (job.handler !== undefined && !node.handlers.includes(job.handler)) return `node ${cmd.nodeId} has no handler "${job.handler}"`;
+  return undefined;
 }
 
 /** Finds which expected start `cmd` is, and performs it. */
@@ -209,7 +225,6 @@ function record(
 /** Starts attempt `cmd.attempt` of `occ` (a new occurrence when it has no attempt yet). */
 function begin(store: Store, job: JobRecord, cmd: StartExecutionCommand, occ: Occurrence, missed: number): StartExecutionResult {
   const now = cmd.now;
-  const inProgressTimeoutMs = nonNegative(cmd.inProgressTimeoutMs);
   const e = new ExecutionRecord(
     job.id,
     occ.scheduledAt,
@@ -219,8 +234,7 @@ function begin(store: Store, job: JobRecord, cmd: StartExecutionCommand, occ: Oc
     occ.late,
     occ.manual,
     Number.isFinite(cmd.term) ? cmd.term : 0,
-    inProgressTimeoutMs,
-    now + Math.max(job.opts.timeoutMs, inProgressTimeoutMs),
+    (store.nodes.get(cmd.nodeId) as NonNullable<ReturnType<Store['nodes']['get']>>).incarnation,
   );
   const fresh = occ.attempts === 0;
   store.addExecution(job, e);
@@ -241,6 +255,6 @@ function begin(store: Store, job: JobRecord, cmd: StartExecutionCommand, occ: Oc
   }
   job.updatedAt = now;
   const execution = executionView(e);
-  if (store.listening) store.emit({ type: 'executionStarted', execution, job: jobView(job) });
+  if (store.listening) store.emit({ type: 'executionStarted', execution, job: jobView(job), incarnation: e.incarnation });
   return { ok: true, type: 'startExecution', outcome: 'started', execution, missed };
 }

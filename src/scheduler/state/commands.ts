@@ -43,6 +43,8 @@ export interface StartExecutionCommand {
   readonly attempt: number;
   /** The node that will run it. */
   readonly nodeId: string;
+  /** The life of `nodeId` it is for (from the node registry): a start for a life that is over is stale. */
+  readonly incarnation: string;
   /** Leader term that proposed it (fencing token, recorded). */
   readonly term: number;
   /**
@@ -53,8 +55,6 @@ export interface StartExecutionCommand {
   readonly manual?: boolean;
   /** Occurrences later than this after their time are `late`/missed (scheduler's `missedThreshold`). */
   readonly missedThresholdMs: number;
-  /** After this long without a finish, the attempt is presumed dead (`JOB_INPROGRESS_TIMEOUT`); recorded on the execution. */
-  readonly inProgressTimeoutMs: number;
   /**
    * The scheduler's `historyLimit`: once this start has been applied, the job keeps at most this
    * many finished attempts and as many skipped records (the oldest go). Absent (entries written
@@ -75,9 +75,15 @@ export interface FinishExecutionCommand {
   readonly responseTimeMs?: number;
   /**
    * False when the attempt timed out but its handler has not returned yet: the retry is planned
-   * but held until a `settleExecution` (or the in-progress timeout) releases it.
+   * but held until a `settleExecution` releases it (or its node restarts, leaves or expires).
    */
   readonly settled: boolean;
+  /**
+   * True when the node's own scheduler stopped the attempt (closing, lost contact) or never ran it
+   * (queued at close, handler not registered there): the retry is due at once and does not spend
+   * an attempt.
+   */
+  readonly interrupted?: boolean;
   /** A uniform draw in [0, 1) for the backoff jitter, made by the proposer. */
   readonly random: number;
 }
@@ -166,6 +172,53 @@ export interface PruneHistoryCommand {
   readonly budget?: number;
 }
 
+/**
+ * A node's scheduler started (a new `incarnation`) or changed its handlers. A new incarnation ends
+ * every attempt of the previous one at once (its process is gone) and settles its held ones.
+ */
+export interface RegisterNodeCommand {
+  readonly type: 'registerNode';
+  readonly now: number;
+  readonly nodeId: string;
+  readonly incarnation: string;
+  /** The handler names the node has (it is assigned handler jobs only for these). */
+  readonly handlers: readonly string[];
+  /** Increases with every registration of one incarnation: a late, older one is stale. */
+  readonly registration: number;
+}
+
+/** A node's lease renewal: it is in contact and keeps its attempts. */
+export interface RenewLeaseCommand {
+  readonly type: 'renewLease';
+  readonly now: number;
+  readonly nodeId: string;
+  readonly incarnation: string;
+}
+
+/**
+ * The leader has not applied a renewal of the node for longer than its lease plus a margin: the
+ * node has aborted its attempts by now; they end (`timeout`, spent) and their retries may run
+ * elsewhere. Stale unless `incarnation` and `renewals` are still the registry's.
+ */
+export interface ExpireNodeCommand {
+  readonly type: 'expireNode';
+  readonly now: number;
+  readonly nodeId: string;
+  readonly incarnation: string;
+  readonly renewals: number;
+}
+
+/** A node's scheduler closed: what it still owned ends as interrupted (retried at once, not spent). */
+export interface LeaveNodeCommand {
+  readonly type: 'leaveNode';
+  readonly now: number;
+  readonly nodeId: string;
+  readonly incarnation: string;
+}
+
+/** Commands that change the node registry. */
+type NodeCommand = RegisterNodeCommand | RenewLeaseCommand | ExpireNodeCommand | LeaveNodeCommand;
+
 /** Several commands in one log entry (applied in order; each succeeds or fails on its own). */
 export interface BatchCommand {
   readonly type: 'batch';
@@ -183,4 +236,5 @@ export type Command =
   | DeleteJobCommand
   | PauseJobCommand
   | UpdateJobCommand
-  | PruneHistoryCommand;
+  | PruneHistoryCommand
+  | NodeCommand;

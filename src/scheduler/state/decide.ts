@@ -1,52 +1,53 @@
 /**
- * What the leader proposes for a job whose wake time has come. Pure: it reads the job and the
- * context and returns commands; `apply` remains the judge (anything decided twice, or too late,
- * is rejected there). Calling it early is harmless: only what is due is proposed.
+ * What the leader proposes for a job whose wake time has come. Pure: it reads the job, the node
+ * registry and the context and returns commands; `apply` remains the judge (anything decided
+ * twice, or too late, or for a node whose life is over, is rejected there). Calling it early is
+ * harmless: only what is due is proposed.
+ *
+ * Nothing here presumes an attempt dead: a running attempt belongs to its node until that node
+ * reports it, restarts, leaves or is expired (see apply-nodes.ts), so there is nothing to decide
+ * about it.
  */
-import type { Command, FinishExecutionCommand, StartExecutionCommand } from './commands.js';
-import { cursorBlocked, releaseAt, schedulable } from './derive.js';
-import type { JobRecord, Occurrence } from './records.js';
+import type { Command, StartExecutionCommand } from './commands.js';
+import { cursorBlocked, schedulable } from './derive.js';
+import type { JobRecord, NodeRecord, Occurrence } from './records.js';
 import type { DecideContext } from './types.js';
-import { executionId } from './views.js';
 
-/** Commands for `job` at `now` (empty when nothing is due). */
-export function decide(job: JobRecord | undefined, now: number, ctx: DecideContext): Command[] {
+/** Who runs an attempt: a node and the life of it the start is for. */
+interface Runner {
+  readonly nodeId: string;
+  readonly incarnation: string;
+}
+
+/**
+ * Commands for `job` at `now` (empty when nothing is due, or when no node can run it now: it
+ * then waits until a registration adds a node that can).
+ */
+export function decide(job: JobRecord | undefined, now: number, ctx: DecideContext, nodes: ReadonlyMap<string, NodeRecord>): Command[] {
   const out: Command[] = [];
-  if (job === undefined) return out;
-  const open = schedulable(job);
+  if (job === undefined || !schedulable(job)) return out;
   const run = job.run;
   const active = run?.active;
+  let runner: Runner | undefined | null = null;
+  const who = (): Runner | undefined => (runner === null ? (runner = pickRunner(job, nodes, ctx.nodeId, ctx.incarnation)) : runner);
   let starting = false;
   if (active !== undefined) {
     for (let i = 0; i < active.length; i++) {
       const occ = active[i] as Occurrence;
-      const running = occ.running;
-      if (running !== undefined) {
-        if (now >= running.deadline) out.push(presumeDead(job, occ, now, ctx));
-        continue;
-      }
-      let held = occ.held !== undefined;
-      if (held) {
-        const e = occ.held as NonNullable<Occurrence['held']>;
-        const id = executionId(job.id, e.scheduledAt, e.attempt);
-        // Another node's attempt is presumed dead after the in-progress timeout; this node knows
-        // for sure whether it still runs its own (after a restart it does not).
-        const release = e.nodeId === ctx.nodeId ? !ctx.isRunningLocally(id) : now >= (releaseAt(occ) as number);
-        if (release) {
-          out.push({ type: 'settleExecution', now, executionId: id });
-          held = false;
-        }
-      }
-      if (open && !held && occ.retryAt !== undefined && occ.retryAt <= now) {
-        out.push(startCommand(job.id, occ.scheduledAt, occ.attempts + 1, now, ctx));
-        starting = true;
-      }
+      if (occ.running !== undefined || occ.held !== undefined || occ.retryAt === undefined || occ.retryAt > now) continue;
+      const r = who();
+      if (r === undefined) return out;
+      out.push(
+        startCommand(job.id, occ.scheduledAt, occ.attempts + 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }),
+      );
+      starting = true;
     }
   }
-  if (!open) return out;
   const queued = run?.queuedAt;
   if (queued !== undefined && active === undefined && queued <= now) {
-    out.push(startCommand(job.id, queued, 1, now, ctx));
+    const r = who();
+    if (r === undefined) return out;
+    out.push(startCommand(job.id, queued, 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }));
     starting = true;
   }
   const cursor = job.cursor;
@@ -58,13 +59,41 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
     !cursorBlocked(job) &&
     !(starting && job.cron !== undefined && job.opts.overlap !== 'allow')
   ) {
-    out.push(startCommand(job.id, cursor, 1, now, ctx));
+    const r = who();
+    if (r === undefined) return out;
+    out.push(startCommand(job.id, cursor, 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }));
   }
   return out;
 }
 
-/** What a start command needs from the proposer: who runs it, under which term, with which thresholds. */
-export type StartContext = Pick<DecideContext, 'nodeId' | 'term' | 'missedThresholdMs' | 'inProgressTimeoutMs'>;
+/** Whether `node` may be handed an attempt of `job`: in contact and, for a handler job, having the handler. */
+function canRun(node: NodeRecord, job: JobRecord): boolean {
+  return node.available && (job.handler === undefined || node.handlers.includes(job.handler));
+}
+
+/**
+ * The node to run `job`'s next attempt: `self` (the leader) when it can — no hop, and it learns
+ * of the start first — else one of the nodes that can, spread over them by the job id (the same
+ * choice on every call while the registry stands), else none.
+ */
+function pickRunner(job: JobRecord, nodes: ReadonlyMap<string, NodeRecord>, self: string, life: string | undefined): Runner | undefined {
+  const mine = nodes.get(self);
+  // The registry still naming this node's previous life: that life is dead, so not a runner.
+  const selfAble = mine !== undefined && (life === undefined || mine.incarnation === life) && canRun(mine, job);
+  if (selfAble) return { nodeId: self, incarnation: mine.incarnation };
+  let able: string[] | undefined;
+  for (const [id, node] of nodes) if (id !== self && canRun(node, job)) (able ??= []).push(id);
+  if (able === undefined) return undefined;
+  able.sort();
+  const id = able[fnv(job.id) % able.length] as string;
+  return { nodeId: id, incarnation: (nodes.get(id) as NodeRecord).incarnation };
+}
+
+/** What a start command needs from the proposer: who runs it, under which term, with which threshold. */
+export interface StartContext extends Runner {
+  readonly term: number;
+  readonly missedThresholdMs: number;
+}
 
 /** The command that starts attempt `attempt` of `jobId`'s occurrence at `scheduledAt`, proposed at `now`. */
 export function startCommand(jobId: string, scheduledAt: number, attempt: number, now: number, ctx: StartContext): StartExecutionCommand {
@@ -75,37 +104,18 @@ export function startCommand(jobId: string, scheduledAt: number, attempt: number
     scheduledAt,
     attempt,
     nodeId: ctx.nodeId,
+    incarnation: ctx.incarnation,
     term: ctx.term,
     missedThresholdMs: ctx.missedThresholdMs,
-    inProgressTimeoutMs: ctx.inProgressTimeoutMs,
   };
 }
 
-/** The timeout of an attempt that gave no result within its deadline (its process presumably died). */
-function presumeDead(job: JobRecord, occ: Occurrence, now: number, ctx: DecideContext): FinishExecutionCommand {
-  const e = occ.running as NonNullable<Occurrence['running']>;
-  const id = executionId(job.id, e.scheduledAt, e.attempt);
-  // Still running here (a handler ignoring its timeout): its retry must wait until it returns.
-  const stillHere = e.nodeId === ctx.nodeId && ctx.isRunningLocally(id);
-  return {
-    type: 'finishExecution',
-    now,
-    executionId: id,
-    status: 'timeout',
-    errorType: 'timeout',
-    error: `node ${e.nodeId} gave no result within the in-progress timeout (${e.deadline - e.startedAt} ms)`,
-    settled: !stillHere,
-    random: ctx.random !== undefined ? ctx.random() : draw(id, now),
-  };
-}
-
-/** A uniform-looking draw in [0, 1) from the execution id and time (FNV-1a): spread, yet pure. */
-function draw(id: string, now: number): number {
+/** FNV-1a of `text`, unsigned. */
+export function fnv(text: string): number {
   let h = 0x811c9dc5;
-  const text = `${id}|${now}`;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) / 0x1_0000_0000;
+  return h >>> 0;
 }

@@ -9,12 +9,6 @@ export function schedulable(job: JobRecord): boolean {
   return !job.paused && job.status !== 'cancelled';
 }
 
-/** When the release of a held (timed-out, unsettled) attempt is due for a node other than its own. */
-export function releaseAt(occ: Occurrence): number | undefined {
-  const held = occ.held;
-  return held === undefined ? undefined : (held.endedAt ?? held.startedAt) + held.inProgressTimeoutMs;
-}
-
 /**
  * Whether the job's next scheduled occurrence must wait for an active one instead of falling
  * under the overlap policy: it was due before the active occurrence started (a backlog
@@ -34,22 +28,20 @@ export function cursorBlocked(job: JobRecord): boolean {
 
 /**
  * The earliest moment the leader must look at the job: its next occurrence, a retry or the
- * queued occurrence (when it may start), the stale deadline of a running attempt, the release
- * deadline of a held one. `undefined`: nothing to do until another command changes the job.
+ * queued occurrence (when it may start). A running attempt has no wake time, nor does a retry
+ * held by a timed-out attempt that has not settled: the job wakes again through the `wake` effect
+ * of the command that ends or settles it (its node's report, or the node's restart, departure or
+ * expiry). `undefined`: nothing to do until another command changes the job.
  */
 export function wakeOf(job: JobRecord): number | undefined {
   let wake = Infinity;
   const open = schedulable(job);
   const run = job.run;
   const active = run?.active;
-  if (active !== undefined) {
+  if (active !== undefined && open) {
     for (let i = 0; i < active.length; i++) {
       const occ = active[i] as Occurrence;
-      if (occ.running !== undefined && occ.running.deadline < wake) wake = occ.running.deadline;
-      const release = releaseAt(occ);
-      if (release !== undefined) {
-        if (release < wake) wake = release;
-      } else if (open && occ.retryAt !== undefined && occ.retryAt < wake) wake = occ.retryAt;
+      if (occ.held === undefined && occ.retryAt !== undefined && occ.retryAt < wake) wake = occ.retryAt;
     }
   }
   if (open) {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './json.js';
-import type { ExecutionRecord, JobRecord, Occurrence, SkipRecord } from './records.js';
+import type { ExecutionRecord, JobRecord, NodeRecord, Occurrence, SkipRecord } from './records.js';
 import type { Store } from './store.js';
 
 /** One value of a serialised record: absent values become `null`. */
@@ -33,9 +33,9 @@ function execution(e: ExecutionRecord): string {
     e.late,
     e.manual,
     e.term,
-    e.inProgressTimeoutMs,
-    e.deadline,
+    e.incarnation,
     e.settled,
+    e.interrupted,
     e.error,
     e.errorType,
     e.httpStatus,
@@ -51,6 +51,7 @@ function occurrence(o: Occurrence): string {
     o.late,
     o.since,
     o.attempts,
+    o.spent,
     o.retryAt,
     o.running === undefined ? undefined : o.running.attempt,
     o.held === undefined ? undefined : o.held.attempt,
@@ -114,10 +115,22 @@ function job(j: JobRecord): string {
   return out;
 }
 
+/** The node registry, in node id order (the map's own order is the order of first registration). */
+function nodes(store: Store): string {
+  let out = '';
+  const ids = [...store.nodes.keys()].sort();
+  for (const id of ids) {
+    const n = store.nodes.get(id) as NodeRecord;
+    out += line(['N', id, n.incarnation, n.handlers.join('\u0000'), n.registration, n.renewals, n.available]);
+  }
+  return out;
+}
+
 /** SHA-256 (hex) of the canonical serialisation of `store`. */
 export function hashStore(store: Store): string {
   const h = createHash('sha256');
   h.update(line(['STATE', store.seq, store.jobs.size, store.estimatedBytes, store.lastExecutedAt]));
+  h.update(nodes(store));
   for (const j of store.order) if (store.isLive(j)) h.update(job(j));
   return h.digest('hex');
 }
@@ -125,6 +138,7 @@ export function hashStore(store: Store): string {
 /** The canonical serialisation itself (for diffing two replicas that disagree). */
 export function serializeStore(store: Store): string {
   let out = line(['STATE', store.seq, store.jobs.size, store.estimatedBytes, store.lastExecutedAt]);
+  out += nodes(store);
   for (const j of store.order) if (store.isLive(j)) out += job(j);
   return out;
 }

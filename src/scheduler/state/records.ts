@@ -51,6 +51,8 @@ export class ExecutionRecord {
   responseTimeMs: number | undefined = undefined;
   /** False while a timed-out attempt's handler may still run (its retry is held). */
   settled = true;
+  /** Ended by its node's graceful stop (or never run there): its retry does not spend an attempt. */
+  interrupted = false;
   constructor(
     readonly jobId: string,
     readonly scheduledAt: number,
@@ -61,10 +63,11 @@ export class ExecutionRecord {
     readonly manual: boolean,
     /** Fencing token: the term of the leader that started it. */
     readonly term: number,
-    /** `inProgressTimeoutMs` stamped on the start: how long a release waits after a timeout. */
-    readonly inProgressTimeoutMs: number,
-    /** When the attempt is presumed dead: startedAt + max(job timeout, in-progress timeout). */
-    readonly deadline: number,
+    /**
+     * The life of `nodeId` that owns it: the attempt ends when that life is over (the node
+     * restarted, left, or was out of contact past its lease), never by a deadline.
+     */
+    readonly incarnation: string,
   ) {}
 }
 
@@ -82,8 +85,10 @@ export class SkipRecord {
  * has not settled. It leaves the job's `active` list when none of these holds.
  */
 export class Occurrence {
-  /** Attempts started so far. */
+  /** Attempts started so far (the number of the latest). */
   attempts = 0;
+  /** Attempts that counted against `maxAttempts` (an interrupted one does not). */
+  spent = 0;
   /** The attempt in progress. */
   running: ExecutionRecord | undefined = undefined;
   /** When the next attempt is due. */
@@ -146,4 +151,23 @@ export class JobRecord {
     this.updatedAt = createdAt;
     this.cursor = cursor;
   }
+}
+
+/**
+ * One node as the cluster knows it: which life of it is current, which handlers it has, and
+ * whether it is in contact (its lease renewed) — what the leader needs to hand it attempts.
+ */
+export class NodeRecord {
+  constructor(
+    /** Drawn by each process start: a new one means the previous life's attempts are dead. */
+    public incarnation: string,
+    /** Handler names, sorted. */
+    public handlers: readonly string[],
+    /** Highest registration sequence applied for this incarnation (an older one arriving late is stale). */
+    public registration: number,
+    /** Lease renewals applied for this incarnation (an `expireNode` must name the latest). */
+    public renewals: number,
+    /** False once it left or was expired: nothing is assigned to it until it registers again. */
+    public available: boolean,
+  ) {}
 }

@@ -10,6 +10,7 @@ import type { Command, JobDefinition } from './commands.js';
 import { applyCreate } from './apply-create.js';
 import { applyFinish, applySettle } from './apply-finish.js';
 import { applyCancel, applyDelete, applyPause, applyUpdate } from './apply-lifecycle.js';
+import { applyExpire, applyLeave, applyRegister, applyRenew } from './apply-nodes.js';
 import { applyPrune } from './apply-prune.js';
 import { applyStart } from './apply-start.js';
 import { decide } from './decide.js';
@@ -17,7 +18,7 @@ import { wakeOf } from './derive.js';
 import { hashStore, serializeStore } from './hash.js';
 import type { JobRecord } from './records.js';
 import { reject, Store } from './store.js';
-import type { ApplyResult, DecideContext, JobPage, ListJobsOptions, ResultOf, StateCounts, StateEffect } from './types.js';
+import type { ApplyResult, DecideContext, JobPage, ListJobsOptions, NodeInfo, ResultOf, StateCounts, StateEffect } from './types.js';
 import { definitionView, executionView, jobView, parseExecutionId, skippedView, statusView } from './views.js';
 
 /** Cursors are the creation sequence number of the last job of a page, in base 36. */
@@ -92,6 +93,14 @@ export class SchedulerState {
         return applyUpdate(store, command);
       case 'pruneHistory':
         return applyPrune(store, command);
+      case 'registerNode':
+        return applyRegister(store, command);
+      case 'renewLease':
+        return applyRenew(store, command);
+      case 'expireNode':
+        return applyExpire(store, command);
+      case 'leaveNode':
+        return applyLeave(store, command);
       default:
         return reject({ code: 'INVALID_COMMAND', message: `unknown command type ${String((command as { type?: unknown }).type)}` });
     }
@@ -197,7 +206,7 @@ export class SchedulerState {
 
   /**
    * When the leader must next look at the job: its next occurrence, a retry or queued occurrence
-   * that may start, the deadline of a running attempt, the release of a held one. `undefined`:
+   * that may start (a running or held attempt has none: its end wakes the job). `undefined`:
    * nothing until another command changes the job (every change is announced by a `wake` effect).
    */
   wakeTime(jobId: string): number | undefined {
@@ -212,11 +221,20 @@ export class SchedulerState {
 
   /**
    * What the leader should propose for a job whose wake time has come (pure; see `decide.ts`):
-   * starts of due occurrences and retries, timeouts of attempts whose node gave no result in
-   * time, releases of held attempts.
+   * starts of due occurrences and retries, each on a node that can run it. Empty when nothing is
+   * due or no node can run it (a `nodeChanged` effect tells when that may have changed).
    */
   decide(jobId: string, now: number, ctx: DecideContext): Command[] {
-    return decide(this.#store.jobs.get(jobId), now, ctx);
+    return decide(this.#store.jobs.get(jobId), now, ctx, this.#store.nodes);
+  }
+
+  /** The node registry, in node id order. */
+  nodes(): NodeInfo[] {
+    const out: NodeInfo[] = [];
+    for (const [nodeId, n] of this.#store.nodes) {
+      out.push({ nodeId, incarnation: n.incarnation, handlers: n.handlers, renewals: n.renewals, available: n.available });
+    }
+    return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   }
 
   /** SHA-256 (hex) of a canonical serialisation of the whole state: equal on replicas that applied the same log. */

@@ -8,7 +8,7 @@ import type { ExecutionStatus, JobStatus } from '../model.js';
 import { wakeOf } from './derive.js';
 import { executionBytes, RUN_BYTES, SKIP_BYTES } from './estimate.js';
 import { OptionsTable, StringInterner } from './intern.js';
-import { JobRun, SkipRecord, type ExecutionRecord, type JobRecord, type Occurrence } from './records.js';
+import { JobRun, SkipRecord, type ExecutionRecord, type JobRecord, type NodeRecord, type Occurrence } from './records.js';
 import type { RejectionInfo, Rejection, StateEffect } from './types.js';
 import type { SkippedOccurrence } from '../model.js';
 
@@ -38,6 +38,10 @@ export class Store {
   readonly executions: ExecutionTally = { completed: 0, failed: 0, timeout: 0, cancelled: 0, inProgress: 0 };
   /** Attempts in progress, in start order. */
   readonly running = new Set<ExecutionRecord>();
+  /** Timed-out attempts whose handler may still run (their retries wait), so a node's end settles them without a scan. */
+  readonly held = new Set<ExecutionRecord>();
+  /** The node registry: who may run attempts, with which handlers, in which life. */
+  readonly nodes = new Map<string, NodeRecord>();
   lastExecutedAt: number | undefined = undefined;
   readonly options = new OptionsTable();
   readonly strings = new StringInterner();
@@ -88,6 +92,7 @@ export class Store {
       for (const e of run.executions) {
         this.countExecution(e.status, -1);
         if (e.status === 'in_progress') this.running.delete(e);
+        this.held.delete(e);
       }
     }
     this.byStatus[job.status]--;

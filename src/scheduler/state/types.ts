@@ -9,7 +9,11 @@ import type {
   Command,
   CreateJobsCommand,
   DeleteJobCommand,
+  ExpireNodeCommand,
   FinishExecutionCommand,
+  LeaveNodeCommand,
+  RegisterNodeCommand,
+  RenewLeaseCommand,
   PauseJobCommand,
   PruneHistoryCommand,
   SettleExecutionCommand,
@@ -142,6 +146,22 @@ export interface PruneHistoryResult {
   readonly next?: number;
 }
 
+/** `registerNode`, `expireNode` or `leaveNode` was applied. */
+export interface NodeChangeResult<T extends 'registerNode' | 'expireNode' | 'leaveNode'> {
+  readonly ok: true;
+  readonly type: T;
+  /** Running attempts it ended (of the previous life, for `registerNode`). */
+  readonly ended: number;
+}
+
+/** `renewLease` was applied. */
+export interface RenewLeaseResult {
+  readonly ok: true;
+  readonly type: 'renewLease';
+  /** False when the node is not registered with that incarnation or is out of contact: it must register again. */
+  readonly renewed: boolean;
+}
+
 /** A `batch`: one result per command, in order (each succeeded or failed on its own). */
 export interface BatchResult {
   readonly ok: true;
@@ -162,6 +182,10 @@ export type ApplyResult =
   | JobChangeResult<'updateJob'>
   | DeleteJobResult
   | PruneHistoryResult
+  | NodeChangeResult<'registerNode'>
+  | NodeChangeResult<'expireNode'>
+  | NodeChangeResult<'leaveNode'>
+  | RenewLeaseResult
   | BatchResult;
 
 /** The result type of one command type (so `apply(createCommand)` is typed precisely). */
@@ -185,7 +209,15 @@ export type ResultOf<C extends Command> = C extends BatchCommand
                   ? JobChangeResult<'updateJob'> | Rejection
                   : C extends PruneHistoryCommand
                     ? PruneHistoryResult | Rejection
-                    : ApplyResult;
+                    : C extends RegisterNodeCommand
+                      ? NodeChangeResult<'registerNode'> | Rejection
+                      : C extends RenewLeaseCommand
+                        ? RenewLeaseResult | Rejection
+                        : C extends ExpireNodeCommand
+                          ? NodeChangeResult<'expireNode'> | Rejection
+                          : C extends LeaveNodeCommand
+                            ? NodeChangeResult<'leaveNode'> | Rejection
+                            : ApplyResult;
 
 /**
  * How the runtime and the events learn what an applied command changed. Effects are delivered
@@ -198,8 +230,11 @@ export type StateEffect =
   | { readonly type: 'jobCreated' | 'jobUpdated' | 'jobCancelled' | 'jobPaused' | 'jobResumed'; readonly jobId: string }
   /** `deleted` by `deleteJob`, `pruned` by `pruneHistory` (a finished job past retention). */
   | { readonly type: 'jobDeleted'; readonly jobId: string; readonly reason: 'deleted' | 'pruned' }
-  /** An attempt's start is committed: the runtime runs it when `execution.nodeId` is this node. */
-  | { readonly type: 'executionStarted'; readonly execution: Execution; readonly job: Job }
+  /**
+   * An attempt's start is committed: the runtime runs it when `execution.nodeId` is this node and
+   * `incarnation` this process's.
+   */
+  | { readonly type: 'executionStarted'; readonly execution: Execution; readonly job: Job; readonly incarnation: string }
   /**
    * An attempt ended (`completed`, `failed`, `timeout`, or `cancelled` by `cancelJob`). `retryAt`
    * is set when a further attempt is planned; `final` when none will run for this occurrence.
@@ -232,25 +267,42 @@ export type StateEffect =
       readonly count: number;
     }
   /** Overlap policy `queue-one` put this occurrence aside until the running one ends. */
-  | { readonly type: 'occurrenceQueued'; readonly jobId: string; readonly scheduledAt: number };
+  | { readonly type: 'occurrenceQueued'; readonly jobId: string; readonly scheduledAt: number }
+  /** A node registered (new life or handlers), left or was expired: jobs waiting for a runner may have one now. */
+  | {
+      readonly type: 'nodeChanged';
+      readonly nodeId: string;
+      readonly incarnation: string;
+      readonly renewals: number;
+      readonly available: boolean;
+      readonly handlers: readonly string[];
+    }
+  /** A node's lease renewal was applied (the leader times its expiry from here). */
+  | { readonly type: 'leaseRenewed'; readonly nodeId: string; readonly incarnation: string; readonly renewals: number };
 
-/** What `decide` needs besides the job and the time. */
+/** What `decide` needs besides the job, the node registry and the time. */
 export interface DecideContext {
-  /** This node: the one that will run what it starts. */
+  /** This node (the leader): it runs what it starts when it can. */
   readonly nodeId: string;
+  /**
+   * This node's current life. The registry may still name a previous one (after a restart, until
+   * this life's registration is applied): the leader never starts an attempt for its own dead life.
+   * Absent: whatever life the registry names.
+   */
+  readonly incarnation?: string;
   /** The leader's term, stamped on starts as a fencing token. */
   readonly term: number;
   /** Occurrences starting later than this after their time are late (scheduler's `missedThreshold`). */
   readonly missedThresholdMs: number;
-  /** After this long without a finish an attempt is presumed dead (`JOB_INPROGRESS_TIMEOUT`). */
-  readonly inProgressTimeoutMs: number;
-  /** Whether this process still runs an execution (only asked for executions of `nodeId`). */
-  isRunningLocally(executionId: string): boolean;
-  /**
-   * A uniform draw in [0, 1) for the backoff jitter of a timeout that `decide` declares. Absent:
-   * a draw derived from the execution id and `now` (spread, and still pure).
-   */
-  random?(): number;
+}
+
+/** One node of the registry, as the runtime reads it. */
+export interface NodeInfo {
+  readonly nodeId: string;
+  readonly incarnation: string;
+  readonly handlers: readonly string[];
+  readonly renewals: number;
+  readonly available: boolean;
 }
 
 /** Options of `listJobs`. */

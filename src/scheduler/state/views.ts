@@ -145,6 +145,7 @@ export function executionView(e: ExecutionRecord): Execution {
   if (e.errorType !== undefined) v.errorType = e.errorType;
   if (e.httpStatus !== undefined) v.httpStatus = e.httpStatus;
   if (e.responseTimeMs !== undefined) v.responseTimeMs = e.responseTimeMs;
+  if (e.interrupted) v.interrupted = true;
   return v;
 }
 

@@ -77,6 +77,8 @@ export class SimCluster {
   readonly #ledger: Ledger;
   readonly #sink: ClusterSink;
   readonly #timeouts: ClusterTimeouts;
+  /** Delays of late handler registrations. */
+  readonly #deployRng: Rng;
   /** Outcomes already traced (each is applied once per replica). */
   readonly #traced = new Set<string>();
   /** Leadership changes (a node becoming leader) seen so far. */
@@ -107,6 +109,7 @@ export class SimCluster {
     this.#ledger = ledger;
     this.#sink = sink;
     this.#timeouts = timeouts;
+    this.#deployRng = new Rng(seed, 300);
     ids.forEach((id, i) => {
       this.#slots.set(id, {
         id,
@@ -175,6 +178,7 @@ export class SimCluster {
     fence.onKill(() => void transport.close());
     this.#sink.trace(`${id}#${incarnation} starting`);
     let scheduler: Scheduler;
+    const concurrency = this.#concurrency(id);
     try {
       const created = createScheduler({
         nodeId: id,
@@ -188,6 +192,7 @@ export class SimCluster {
         missedThreshold: this.#timeouts.missedThresholdMs,
         maxMemory: '256MB',
         closeGrace: 2000,
+        ...(concurrency !== undefined && { concurrency }),
         raft: { timing: DEFAULT_TIMING, proposalTimeoutMs: this.#timeouts.proposalTimeoutMs },
       });
       const died = new Promise<undefined>((resolve) => fence.onKill(() => resolve(undefined)));
@@ -206,8 +211,20 @@ export class SimCluster {
       );
       return;
     }
-    // Same microtask chain as the creation: nothing of the log can run a handler before it exists.
-    scheduler.handle('work', simHandler({ seed: this.#seed, node: id, incarnation, fence, clock, ledger: this.#ledger }));
+    const handler = simHandler({
+      seed: this.#seed,
+      node: id,
+      incarnation,
+      fence,
+      clock,
+      ledger: this.#ledger,
+      inContact: () => scheduler.inContact,
+    });
+    const deploy = this.#deploy(id, incarnation);
+    // The application registers its handler at once, a while after the scheduler is up (a restart
+    // must not fire overdue jobs before), or — in a rolling deploy — this build lacks it.
+    if (deploy === 'now') scheduler.handle('work', handler);
+    else if (deploy === 'later') clock.setTimeout(() => scheduler.handle('work', handler), this.#deployRng.int(0, 2000));
     this.#listen(scheduler, id, incarnation, fence);
     slot.scheduler = scheduler;
     slot.starting = false;
@@ -264,6 +281,29 @@ export class SimCluster {
     for (const id of this.ids) this.slot(id).stallUntil = 0;
   }
 
+  /** Nodes that run with a concurrency limit. */
+  limited(): Set<string> {
+    return new Set(this.ids.filter((id) => this.#concurrency(id) !== undefined));
+  }
+
+  /** Concurrency limits on some nodes in some runs (seeded): attempts then queue for a slot. */
+  #concurrency(id: string): number | undefined {
+    if (this.#seed % 2 === 0) return undefined;
+    const i = this.ids.indexOf(id);
+    return [1, 2, 3, undefined][(this.#seed + i) % 4];
+  }
+
+  /**
+   * When incarnation `incarnation` of `id` registers its handler: at once; a while after start
+   * (one run in three: every node); or never (one run in four, a rolling deploy: the first node's
+   * odd lives run a build without it).
+   */
+  #deploy(id: string, incarnation: number): 'now' | 'later' | 'never' {
+    const mode = this.#seed % 12;
+    if (mode % 4 === 1 && id === this.ids[0] && incarnation % 2 === 1) return 'never';
+    return mode % 3 === 2 ? 'later' : 'now';
+  }
+
   #diskModel(slot: NodeSlot): DiskModel {
     return {
       writeDelayMs: () => (this.#clock.now() < slot.stallUntil ? slot.diskRng.int(1, slot.stallMaxMs) : 0),
@@ -290,6 +330,9 @@ export class SimCluster {
       sink.trace(`end ${e.id} ${e.status}${e.errorType !== undefined ? ` (${e.errorType})` : ''}${extra}`);
     };
     scheduler.on('execution:completed', (e) => outcome(e));
+    scheduler.on('execution:timeout', (e) => {
+      if (live()) ledger.finished(e);
+    });
     scheduler.on('execution:failed', (e, o) => outcome(e, o.retryAt !== undefined ? `, retry at ${o.retryAt}` : ''));
     scheduler.on('execution:timeout', (e, o) => outcome(e, o.retryAt !== undefined ? `, retry at ${o.retryAt}` : ''));
     scheduler.on('execution:cancelled', (e) => outcome(e));

@@ -28,6 +28,11 @@ export interface FinalContext {
   readonly missedThresholdMs: number;
   /** How long after the faults everything uncertain has landed and a leader is stable. */
   readonly settleMs: number;
+  /**
+   * Nodes running with a `concurrency` limit: their attempts may wait in a queue behind hung
+   * handlers for as long as the load lasts, so how long one stays in progress proves nothing.
+   */
+  readonly limited: ReadonlySet<string>;
   readonly violation: (text: string) => void;
   /** Receives observations that break no promise. */
   readonly note: (text: string) => void;
@@ -46,13 +51,16 @@ export interface FinalCounts {
 const FINAL = new Set(['completed', 'failed', 'timeout']);
 
 /**
- * Longest one attempt can keep an occurrence busy: the attempt itself until it ends or is
- * presumed dead, a held retry until released, then the backoff, plus an election's worth of slack.
+ * Longest one attempt can keep an occurrence busy: the attempt itself until it ends (a hung
+ * handler until it returns or is abandoned an in-progress timeout after its timeout), or until its
+ * node's lease and the leader's margin run out, then the backoff, plus an election's worth of slack.
  */
 function attemptSpanMs(job: Pick<Job, 'timeoutMs' | 'backoff'>, inProgressTimeoutMs: number): number {
-  const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs, inProgressTimeoutMs);
-  return running + inProgressTimeoutMs + job.backoff.maxMs + 2000;
+  const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs + inProgressTimeoutMs);
+  return running + 2 * inProgressTimeoutMs + job.backoff.maxMs + 4000;
 }
+
+const SUCCEEDS: ReadonlySet<string> = new Set(['sync-ok', 'async-ok', 'slow-ok']);
 
 /** Runs every final check; violations go to `ctx.violation`. */
 export async function finalChecks(ctx: FinalContext): Promise<FinalCounts> {
@@ -183,22 +191,27 @@ async function checkEveryNodeHasTheJobs(ctx: FinalContext): Promise<void> {
 /** Attempts 1..n per occurrence, one key, outcomes that match what the handler did. */
 function checkExecutions(ctx: FinalContext, job: Job, executions: readonly Execution[]): void {
   const byOccurrence = new Map<number, number[]>();
+  /** Attempts that counted against maxAttempts (an interrupted one does not). */
+  const spent = new Map<number, number>();
+  const attempted = new Set(executions.map((e) => e.id));
   for (const e of executions) {
     let list = byOccurrence.get(e.scheduledAt);
     if (list === undefined) byOccurrence.set(e.scheduledAt, (list = []));
     list.push(e.attempt);
+    if (e.interrupted !== true) spent.set(e.scheduledAt, (spent.get(e.scheduledAt) ?? 0) + 1);
+    else checkInterrupted(ctx, job, e, attempted);
     if (e.idempotencyKey !== idempotencyKey(job.id, e.scheduledAt)) ctx.violation(`${e.id} has idempotency key ${e.idempotencyKey}`);
     const invocation = ctx.ledger.invocationOf(e.id);
     if (e.status === 'completed') {
       if (invocation === undefined) ctx.violation(`${e.id} is completed but no handler ever ran it`);
       else if (invocation.node !== e.nodeId) ctx.violation(`${e.id} ran on ${invocation.node} but the log says ${e.nodeId}`);
       const b = behaviourOf(ctx.seed, e.id);
-      if (b !== 'sync-ok' && b !== 'async-ok') ctx.violation(`${e.id} is completed but its handler (${b}) never succeeded`);
+      if (!SUCCEEDS.has(b)) ctx.violation(`${e.id} is completed but its handler (${b}) never succeeded`);
     }
     if (e.status === 'failed' && e.errorType === 'handler_error') {
       if (invocation === undefined) ctx.violation(`${e.id} failed in its handler but no handler ever ran it`);
       const b = behaviourOf(ctx.seed, e.id);
-      if (b === 'sync-ok' || b === 'async-ok') ctx.violation(`${e.id} is recorded as a handler failure but its handler (${b}) succeeded`);
+      if (SUCCEEDS.has(b)) ctx.violation(`${e.id} is recorded as a handler failure but its handler (${b}) succeeded`);
     }
   }
   for (const [at, attempts] of byOccurrence) {
@@ -207,8 +220,9 @@ function checkExecutions(ctx: FinalContext, job: Job, executions: readonly Execu
       ctx.violation(`${job.id}@${at}: attempts ${attempts.join(',')} are not consecutive from 1`);
     }
     const allowed = mostAttempts(ctx, job);
-    if (attempts.length > allowed) {
-      ctx.violation(`${job.id}@${at}: ${attempts.length} attempts, more than maxAttempts ${allowed}`);
+    const counted = spent.get(at) ?? 0;
+    if (counted > allowed) {
+      ctx.violation(`${job.id}@${at}: ${counted} attempts spent, more than maxAttempts ${allowed}`);
     }
   }
 }
@@ -224,6 +238,15 @@ function mostAttempts(ctx: FinalContext, job: Job): number {
     if (asked !== undefined && asked > most) most = asked;
   }
   return most;
+}
+
+/** An interrupted attempt (its node closed, lost contact, or lacked the handler) was run again. */
+function checkInterrupted(ctx: FinalContext, job: Job, e: Execution, attempted: ReadonlySet<string>): void {
+  if (e.status !== 'cancelled') ctx.violation(`${e.id} is interrupted but ${e.status}, not cancelled`);
+  if (job.status === 'cancelled' || job.paused || (e.endedAt ?? 0) > ctx.end - attemptSpanMs(job, ctx.inProgressTimeoutMs)) return;
+  if (!attempted.has(`${job.id}@${e.scheduledAt}#${e.attempt + 1}`)) {
+    ctx.violation(`${e.id} was interrupted (${e.error ?? ''}) at ${e.endedAt ?? '?'} but never run again`);
+  }
 }
 
 /** A one-shot whose time (and every retry) had room to pass reached a final status. */
@@ -243,11 +266,15 @@ function checkOneShot(ctx: FinalContext, job: Job, counts: FinalCounts): void {
   }
 }
 
-/** No attempt stays in progress past the moment the leader must have presumed it dead. */
+/**
+ * No attempt stays in progress past the moment it must have ended: every node runs again after the
+ * faults, so its node reports it (a hung handler within its abandonment) or its restart ended it.
+ */
 function checkStuck(ctx: FinalContext, job: Job, executions: readonly Execution[]): void {
   for (const e of executions) {
-    if (e.status !== 'in_progress') continue;
-    const deadline = Math.max(e.startedAt + Math.max(job.timeoutMs, ctx.inProgressTimeoutMs), ctx.faultEnd + ctx.settleMs) + 2000;
+    if (e.status !== 'in_progress' || ctx.limited.has(e.nodeId)) continue;
+    const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs + ctx.inProgressTimeoutMs);
+    const deadline = Math.max(e.startedAt + running, ctx.faultEnd + ctx.settleMs) + 2 * ctx.inProgressTimeoutMs + 4000;
     if (deadline < ctx.end)
       ctx.violation(`${e.id} (on ${e.nodeId}, started ${e.startedAt}) is still in progress ${ctx.end - deadline} ms past its deadline`);
   }

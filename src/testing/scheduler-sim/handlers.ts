@@ -12,12 +12,14 @@ import { Fence } from './process.js';
 import { hashUnit } from './rng.js';
 
 /** What one handler call does. */
-export type Behaviour = 'sync-ok' | 'async-ok' | 'throw' | 'reject' | 'hang-ignore' | 'hang-abort';
+export type Behaviour = 'sync-ok' | 'async-ok' | 'slow-ok' | 'throw' | 'reject' | 'hang-ignore' | 'hang-abort';
 
 /** Cumulative weights of the behaviours (most calls succeed; one in five hangs past its timeout). */
 const WEIGHTS: readonly (readonly [Behaviour, number])[] = [
   ['sync-ok', 0.15],
-  ['async-ok', 0.6],
+  ['async-ok', 0.5],
+  // Long but within its timeout: holds a concurrency slot, outlives a lease renewal or two.
+  ['slow-ok', 0.6],
   ['throw', 0.7],
   ['reject', 0.8],
   ['hang-ignore', 0.9],
@@ -43,6 +45,8 @@ export interface HandlerEnv {
   /** The node's process clock (its timers die with it). */
   readonly clock: Clock;
   readonly ledger: Ledger;
+  /** Whether the node's lease holds (a handler must never be called while it has lapsed). */
+  readonly inContact: () => boolean;
 }
 
 /** The handler registered as `work` on one incarnation of one node. */
@@ -50,12 +54,12 @@ export function simHandler(env: HandlerEnv): Handler {
   return (ctx: HandlerContext) => {
     // A call queued by a process that has since died never happens.
     if (!env.fence.alive) return Fence.never<void>();
-    const record = env.ledger.invoked(env.node, env.incarnation, env.fence, ctx, env.clock.now());
+    const record = env.ledger.invoked(env.node, env.incarnation, env.fence, ctx, env.clock.now(), env.inContact());
+    // From its abort on, a call is told to stop: no rule counts it as running any more.
+    const signal = ctx.signal;
+    if (signal.aborted) env.ledger.aborted(record, env.clock.now());
+    else signal.addEventListener('abort', () => env.ledger.aborted(record, env.clock.now()), { once: true });
     const done = (): void => env.ledger.returned(record, env.clock.now());
-    // From its abort on, a call is told to stop: the overlap rule no longer counts it as running.
-    const onAbort = (): void => env.ledger.aborted(record, env.clock.now());
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
     return behave(env, ctx, record, done);
   };
 }
@@ -74,6 +78,8 @@ function behave(env: HandlerEnv, ctx: HandlerContext, record: InvocationRecord, 
       throw new Error(`simulated failure of ${id}`);
     case 'async-ok':
       return new Promise<void>((resolve) => clock.setTimeout(() => (done(), resolve()), Math.floor(u * Math.min(400, timeoutMs / 2))));
+    case 'slow-ok':
+      return new Promise<void>((resolve) => clock.setTimeout(() => (done(), resolve()), Math.floor(timeoutMs * (0.3 + 0.5 * u))));
     case 'reject':
       return new Promise<void>((_, reject) =>
         clock.setTimeout(

@@ -2,9 +2,11 @@
  * The simulator's ledger of what every node applied and every handler did, with the checks that
  * can be made the moment something happens: a handler runs only for a start its own node applied
  * from the log, at most once per execution id in the whole cluster, never after its node applied
- * the job's cancellation, never while the previous attempt of its occurrence may still run, and —
- * for a `skip` or `queue-one` job — never while an attempt of another of its occurrences runs on a
- * live process with its signal not aborted.
+ * the job's cancellation, never on a node whose lease has lapsed, never while another attempt
+ * of its occurrence may still run (its handler has not returned, its process lives, and its abort
+ * signal has not fired), and — for a `skip` or `queue-one` job — never while an attempt of another
+ * of its occurrences runs on a live process with its signal not aborted; a queued attempt is never
+ * ended as a timeout by anyone but its node.
  * @internal
  */
 import type { HandlerContext } from '../../scheduler/executor.js';
@@ -30,7 +32,7 @@ export interface InvocationRecord {
   readonly at: number;
   /** Simulated time the handler returned, threw or settled; undefined while it runs. */
   returnedAt: number | undefined;
-  /** Simulated time its signal was aborted (it is told to stop: no longer counted as running). */
+  /** Simulated time its abort signal fired; undefined while it has not. */
   abortedAt: number | undefined;
 }
 
@@ -51,8 +53,6 @@ export interface LedgerSink {
 /** Records starts, cancellations and handler calls, checking each as it happens. */
 export class Ledger {
   readonly #sink: LedgerSink;
-  readonly #inProgressTimeoutMs: number;
-  readonly #skewMs: number;
   readonly #invocations: InvocationRecord[] = [];
   readonly #byExecution = new Map<string, InvocationRecord>();
   /** Per node: execution id → the start it applied. */
@@ -63,17 +63,12 @@ export class Ledger {
   readonly #ended = new Map<string, Set<string>>();
   /** Per job: handler calls that may still run (pruned as they return, abort or die). */
   readonly #live = new Map<string, InvocationRecord[]>();
+  /** Occurrence (idempotency key) → its handler calls, in call order. */
+  readonly #byOccurrence = new Map<string, InvocationRecord[]>();
 
-  /**
-   * @param sink - receives violations and trace lines.
-   * @param inProgressTimeoutMs - the cluster's in-progress timeout (how long an attempt is presumed alive).
-   * @param skewMs - how far the nodes' clocks may differ: times stamped by one node and judged by
-   *   another's clock are that much off.
-   */
-  constructor(sink: LedgerSink, inProgressTimeoutMs: number, skewMs = 0) {
+  /** @param sink - receives violations and trace lines. */
+  constructor(sink: LedgerSink) {
     this.#sink = sink;
-    this.#inProgressTimeoutMs = inProgressTimeoutMs;
-    this.#skewMs = skewMs;
   }
 
   /** Every handler call so far, in order. */
@@ -127,8 +122,20 @@ export class Ledger {
     set.add(jobId);
   }
 
+  /**
+   * A replica applied the end of `execution`: a timeout the node did not report (no handler ran
+   * it) must be an expiry of a node out of contact, never a queued attempt presumed dead.
+   */
+  finished(execution: Execution): void {
+    if (execution.status !== 'timeout' || this.#byExecution.has(execution.id)) return;
+    if (/out of contact/.test(execution.error ?? '')) return;
+    this.#sink.violation(
+      `${execution.id} on ${execution.nodeId} ended as a timeout without ever running (${execution.error ?? 'no error'})`,
+    );
+  }
+
   /** A handler was called on `node`; checks the call and returns its record. */
-  invoked(node: string, incarnation: number, fence: Fence, ctx: HandlerContext, now: number): InvocationRecord {
+  invoked(node: string, incarnation: number, fence: Fence, ctx: HandlerContext, now: number, inContact = true): InvocationRecord {
     const { id, scheduledAt, attempt } = ctx.execution;
     const jobId = ctx.job.id;
     const record: InvocationRecord = {
@@ -171,19 +178,23 @@ export class Ledger {
     if (this.#ended.get(node)?.has(jobId) === true) {
       this.#sink.violation(`execution ${id} invoked on ${node} after that node applied the cancellation or deletion of ${jobId}`);
     }
-    if (attempt > 1) this.#checkPrevious(record, ctx.job.timeoutMs);
+    if (!inContact) this.#sink.violation(`execution ${id} invoked on ${node}#${incarnation} while its lease had lapsed`);
+    this.#checkOthers(record);
     this.#checkOverlap(record, ctx.job.overlap);
+    let siblings = this.#byOccurrence.get(record.idempotencyKey);
+    if (siblings === undefined) this.#byOccurrence.set(record.idempotencyKey, (siblings = []));
+    siblings.push(record);
     return record;
+  }
+
+  /** The abort signal of `record`'s attempt fired. */
+  aborted(record: InvocationRecord, now: number): void {
+    if (record.abortedAt === undefined) record.abortedAt = now;
   }
 
   /** The handler of `record` returned (or threw, or its promise settled). */
   returned(record: InvocationRecord, now: number): void {
     if (record.returnedAt === undefined) record.returnedAt = now;
-  }
-
-  /** The signal of `record`'s call was aborted (timeout, cancel, close, lost lease). */
-  aborted(record: InvocationRecord, now: number): void {
-    if (record.abortedAt === undefined) record.abortedAt = now;
   }
 
   /**
@@ -208,21 +219,17 @@ export class Ledger {
   }
 
   /**
-   * Attempt n+1 may start while attempt n's handler still runs on a live node only once attempt n
-   * is presumed dead: not before its start plus max(job timeout, in-progress timeout).
+   * No attempt of an occurrence starts while another may still run: each earlier call of the same
+   * occurrence has returned, been told to stop (its signal fired), or died with its process.
    */
-  #checkPrevious(record: InvocationRecord, timeoutMs: number): void {
-    const previousId = executionId(record.jobId, record.scheduledAt, record.attempt - 1);
-    const previous = this.#byExecution.get(previousId);
-    if (previous === undefined || previous.returnedAt !== undefined || !previous.fence.alive) return;
-    const start = this.#agreed.get(previousId);
-    const startedAt = start?.startedAt ?? previous.at;
-    const presumedDeadAt = startedAt + Math.max(timeoutMs, this.#inProgressTimeoutMs);
-    // `startedAt` is the proposer's clock, `record.at` simulated time: allow for the skew both ways.
-    if (record.at < presumedDeadAt - this.#skewMs) {
+  #checkOthers(record: InvocationRecord): void {
+    const siblings = this.#byOccurrence.get(record.idempotencyKey);
+    if (siblings === undefined) return;
+    for (const other of siblings) {
+      if (other.returnedAt !== undefined || other.abortedAt !== undefined || !other.fence.alive) continue;
       this.#sink.violation(
-        `${record.executionId} invoked on ${record.node} at ${record.at} while ${previousId} still ran on ${previous.node} ` +
-          `(started ${startedAt}, presumed dead only from ${presumedDeadAt})`,
+        `${record.executionId} invoked on ${record.node} at ${record.at} while ${other.executionId} still ran on ${other.node}#${other.incarnation} ` +
+          `(invoked ${other.at}, neither returned nor aborted)`,
       );
     }
   }

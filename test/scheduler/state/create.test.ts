@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type CreateJobsResult } from '../../../src/scheduler/state/index.js';
+import type { CreateJobsResult } from '../../../src/scheduler/state/index.js';
 import { JOB_BYTES } from '../../../src/scheduler/state/estimate.js';
-import { cron, HOUR, LIMITS, MIN, SEC, T0, create, ok, once, recording, rejected } from '../../fixtures/state.js';
+import { cron, HOUR, LIMITS, MIN, SEC, T0, create, ok, once, recording, rejected, withNode } from '../../fixtures/state.js';
 
 describe('createJobs', () => {
   test('a one-shot job is pending with its next run at its time; absent fields are omitted', () => {
@@ -31,7 +31,7 @@ describe('createJobs', () => {
   });
 
   test('a cron job starts at the first occurrence at or after now (inclusive)', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('c', '0 * * * *'));
     assert.equal(state.getJob('c')?.nextRunAt, T0);
     create(state, T0 + 1, cron('d', '0 * * * *'));
@@ -39,7 +39,7 @@ describe('createJobs', () => {
   });
 
   test('a cron job honours startAt and endAt; none left after endAt', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('later', '*/15 * * * *', { startAt: T0 + 20 * MIN }), cron('ended', '0 * * * *', { endAt: T0 - 1 }));
     assert.equal(state.getJob('later')?.nextRunAt, T0 + 30 * MIN);
     const ended = state.getJob('ended');
@@ -49,14 +49,14 @@ describe('createJobs', () => {
   });
 
   test('a cron job in a zone fires at local time', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('madrid', '0 9 * * *', { timezone: 'Europe/Madrid' }));
     // January: Madrid is UTC+1, so 09:00 local is 08:00Z.
     assert.equal(state.getJob('madrid')?.nextRunAt, T0 + 8 * HOUR);
   });
 
   test('re-sending an identical definition returns the existing job; keys in another order are identical', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN, { payload: { x: 1, y: [1, 2, { z: true }] } }));
     const again = ok<CreateJobsResult>(
       state.apply({
@@ -72,7 +72,7 @@ describe('createJobs', () => {
   });
 
   test('a different definition under an existing id is a conflict, and the whole command is refused', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN));
     const before = state.hash();
     const info = rejected(
@@ -90,7 +90,7 @@ describe('createJobs', () => {
   });
 
   test('the same id twice in one command: identical is one job, different is a conflict', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const twice = ok<CreateJobsResult>(
       state.apply({ type: 'createJobs', now: T0, jobs: [once('a', T0 + MIN), once('a', T0 + MIN)], limits: LIMITS }),
     );
@@ -133,7 +133,7 @@ describe('createJobs', () => {
   });
 
   test('memory capacity: the estimate is checked, refused whole, and goes down again on delete', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN));
     const one = state.counts().estimatedBytes;
     assert.ok(one >= JOB_BYTES);
@@ -155,7 +155,7 @@ describe('createJobs', () => {
   });
 
   test('a bigger payload weighs more in the estimate', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN));
     const small = state.counts().estimatedBytes;
     create(state, T0, once('b', T0 + MIN, { payload: { text: 'x'.repeat(10_000) } }));
@@ -163,7 +163,7 @@ describe('createJobs', () => {
   });
 
   test('definitions apply cannot hold are refused without a change', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const before = state.hash();
     rejected(state.apply({ type: 'createJobs', now: T0, jobs: [cron('bad', 'not a cron')], limits: LIMITS }), 'INVALID_DEFINITION');
     rejected(
@@ -189,7 +189,7 @@ describe('createJobs', () => {
   });
 
   test('a stored payload is a private frozen copy', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const payload = { list: [1, 2], inner: { a: 'b' } };
     create(state, T0, once('a', T0 + MIN, { payload }));
     payload.list.push(3);
@@ -203,7 +203,7 @@ describe('createJobs', () => {
   });
 
   test('a payload key named __proto__ is kept as data', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const payload = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
     create(state, T0, once('p', T0 + MIN, { payload: payload as never }));
     const stored = state.getJob('p')?.payload as Record<string, unknown>;
@@ -213,7 +213,7 @@ describe('createJobs', () => {
   });
 
   test('getDefinition returns what was stored', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const def = cron('c', '*/5 * * * *', {
       startAt: T0,
       endAt: T0 + HOUR,
@@ -226,7 +226,7 @@ describe('createJobs', () => {
   });
 
   test('malformed commands are refused, never thrown', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     rejected(state.apply({ type: 'nope' } as never), 'INVALID_COMMAND');
     rejected(state.apply(null as never), 'INVALID_COMMAND');
     rejected(state.apply({ type: 'createJobs', now: Number.NaN, jobs: [], limits: LIMITS }), 'INVALID_COMMAND');
@@ -237,7 +237,7 @@ describe('createJobs', () => {
 
 describe('listJobs', () => {
   test('pages through jobs in creation order with a cursor, filtered by status, with the total', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     for (let i = 0; i < 25; i++) create(state, T0, once(`j${i}`, T0 + MIN + i));
     for (let i = 0; i < 25; i += 3) ok(state.apply({ type: 'cancelJob', now: T0, jobId: `j${i}` }));
     const seen: string[] = [];
@@ -271,7 +271,7 @@ describe('listJobs', () => {
   });
 
   test('an exact last page has no cursor; deleted jobs leave no gap; a bad cursor is a validation error', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     for (let i = 0; i < 4; i++) create(state, T0, once(`j${i}`, T0 + MIN));
     const first = state.listJobs({ limit: 2 });
     ok(state.apply({ type: 'deleteJob', now: T0, jobId: 'j2' }));
@@ -286,7 +286,7 @@ describe('listJobs', () => {
   });
 
   test('the listing stays in order after many deletions (compaction)', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     const jobs = Array.from({ length: 5000 }, (_, i) => once(`j${i}`, T0 + MIN));
     ok(state.apply({ type: 'createJobs', now: T0, jobs, limits: LIMITS }));
     const page = state.listJobs({ limit: 1000 });

@@ -3,10 +3,26 @@ import assert from 'node:assert/strict';
 import {
   CATCH_UP_RECORD_LIMIT,
   CATCH_UP_SCAN_LIMIT,
-  SchedulerState,
+  type SchedulerState,
   type StartExecutionResult,
 } from '../../../src/scheduler/state/index.js';
-import { HOUR, MIN, SEC, T0, create, cron, ctx, finish, ok, recording, rejected, start, tick } from '../../fixtures/state.js';
+import {
+  HOUR,
+  MIN,
+  SEC,
+  T0,
+  create,
+  cron,
+  ctx,
+  finish,
+  ok,
+  recording,
+  register,
+  rejected,
+  start,
+  tick,
+  withNode,
+} from '../../fixtures/state.js';
 
 function outcome(state: SchedulerState, command: ReturnType<typeof start>): StartExecutionResult {
   return ok<StartExecutionResult>(state.apply(command));
@@ -14,7 +30,7 @@ function outcome(state: SchedulerState, command: ReturnType<typeof start>): Star
 
 describe('cron schedule', () => {
   test('the cursor advances at start; completed keeps the job schedulable', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     assert.equal(state.getJob('c')?.nextRunAt, T0 + MIN);
     assert.deepEqual(tick(state, T0 + MIN), [start('c', T0 + MIN, T0 + MIN)]);
@@ -41,7 +57,7 @@ describe('cron schedule', () => {
   });
 
   test('no occurrence after endAt: the job runs out', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { endAt: T0 + 2 * MIN }));
     tick(state, T0 + MIN);
     ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + 1, 'completed')));
@@ -55,7 +71,7 @@ describe('cron schedule', () => {
   });
 
   test('a failed occurrence is retried; the next occurrence meanwhile falls under the overlap policy', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { backoff: { initialMs: 90 * SEC, factor: 1, maxMs: 90 * SEC, jitter: 0 } }));
     tick(state, T0 + MIN);
     ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + SEC, 'failed')));
@@ -68,7 +84,7 @@ describe('cron schedule', () => {
   });
 
   test('a manual trigger at the instant of the next occurrence is its own occurrence, a millisecond later', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     const r = outcome(state, start('c', T0 + MIN, T0 + MIN, { manual: true }));
     assert.equal(r.outcome === 'started' && r.execution.id, `c@${T0 + MIN + 1}#1`);
@@ -101,6 +117,7 @@ describe('overlap policies', () => {
 
   test('allow: it starts anyway; the job describes the latest occurrence', () => {
     const { state } = runningFrom('allow');
+    ok(state.apply(register('n2')));
     const r = outcome(state, start('c', T0 + 2 * MIN, T0 + 2 * MIN, { nodeId: 'n2' }));
     assert.equal(r.outcome, 'started');
     assert.equal([...state.inProgressExecutions()].length, 2);
@@ -161,7 +178,7 @@ describe('catch-up policies', () => {
   });
 
   test('skip: records the missed occurrences, runs none, continues after now', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'skip' }));
     const r = outcome(state, start('c', T0 + MIN, DOWN_UNTIL));
     assert.deepEqual(r, { ok: true, type: 'startExecution', outcome: 'skipped', reason: 'catch-up', missed: 10 });
@@ -175,7 +192,7 @@ describe('catch-up policies', () => {
   });
 
   test('fire-all: occurrences older than the window are skipped, the rest run one after another', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'fire-all', catchUpWindowMs: 3 * MIN }));
     // Window starts at 7.5min: 1..7min are skipped.
     tick(state, DOWN_UNTIL);
@@ -227,7 +244,7 @@ describe('catch-up policies', () => {
   });
 
   test('an uneven schedule past the walk limit is estimated, and continues at the right occurrence', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     // Weekdays at 09:00 and 17:00: uneven gaps.
     create(state, T0, cron('w', '0 9,17 * * 1-5', { catchUp: 'skip' }));
     const first = state.getJob('w')?.nextRunAt as number;
@@ -240,7 +257,7 @@ describe('catch-up policies', () => {
   });
 
   test('an occurrence late by no more than the missed threshold is on time', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { catchUp: 'skip' }));
     const r = outcome(state, start('c', T0 + MIN, T0 + MIN + 5 * SEC));
     assert.equal(r.outcome, 'started');

@@ -1,8 +1,24 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
+import { type SchedulerState, type FinishExecutionResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
 import type { Command } from '../../../src/scheduler/state/commands.js';
-import { MIN, SEC, T0, create, ctx, finish, ok, once, recording, rejected, start, tick } from '../../fixtures/state.js';
+import {
+  HOUR,
+  MIN,
+  SEC,
+  T0,
+  create,
+  ctx,
+  finish,
+  ok,
+  once,
+  recording,
+  register,
+  rejected,
+  start,
+  tick,
+  withNode,
+} from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
 
@@ -44,13 +60,13 @@ describe('startExecution', () => {
     assert.equal(state.counts().executions.inProgress, 1);
     assert.equal(state.counts().lastExecutedAt, AT);
     const startedEffect = effects.find((e) => e.type === 'executionStarted');
-    assert.deepEqual(startedEffect, { type: 'executionStarted', execution, job });
-    // Its wake is now the stale deadline: startedAt + max(timeout 5m, in-progress 10m).
-    assert.deepEqual(effects.at(-1), { type: 'wake', jobId: 'a', at: AT + 10 * MIN });
+    assert.deepEqual(startedEffect, { type: 'executionStarted', execution, job, incarnation: 'i1' });
+    // A running attempt has no wake time: it belongs to its node until that node reports it or its life ends.
+    assert.deepEqual(effects.at(-1), { type: 'wake', jobId: 'a', at: undefined });
   });
 
   test('a second start of the same occurrence is a duplicate, whoever proposes it', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT));
     const before = state.hash();
@@ -60,7 +76,7 @@ describe('startExecution', () => {
   });
 
   test('stale starts are refused: not the next occurrence, wrong attempt, unknown job', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     rejected(state.apply(start('a', AT + 1, AT)), 'STALE');
     rejected(state.apply(start('a', AT, AT, { attempt: 2 })), 'STALE');
@@ -70,17 +86,17 @@ describe('startExecution', () => {
   });
 
   test('a late start is marked late', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     const { execution } = started(state, start('a', AT, AT + 6 * SEC));
     assert.equal(execution.late, true);
-    const state2 = new SchedulerState();
+    const state2 = withNode();
     create(state2, T0, once('a', AT));
     assert.equal(started(state2, start('a', AT, AT + 5 * SEC)).execution.late, false);
   });
 
   test('paused and cancelled jobs start nothing; a manual trigger runs a paused job', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('p', AT), once('c', AT));
     ok(state.apply({ type: 'pauseJob', now: T0, jobId: 'p' }));
     ok(state.apply({ type: 'cancelJob', now: T0, jobId: 'c' }));
@@ -94,7 +110,7 @@ describe('startExecution', () => {
   });
 
   test('a manual trigger is an extra occurrence at now that leaves the schedule alone', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     rejected(state.apply(start('a', T0, T0 + 1, { manual: true })), 'STALE');
     const { execution } = started(state, start('a', T0 + SEC, T0 + SEC, { manual: true }));
@@ -106,15 +122,6 @@ describe('startExecution', () => {
     // The scheduled occurrence still runs at its time.
     assert.deepEqual(tick(state, AT), [start('a', AT, AT)]);
     assert.equal(state.getJob('a')?.status, 'in_progress');
-  });
-
-  test('the in-progress timeout recorded at start sets the stale deadline (max with the job timeout)', () => {
-    const state = new SchedulerState();
-    create(state, T0, once('short', AT, { timeoutMs: 30 * SEC }), once('long', AT, { timeoutMs: 20 * MIN }));
-    started(state, start('short', AT, AT, { inProgressTimeoutMs: MIN }));
-    started(state, start('long', AT, AT, { inProgressTimeoutMs: MIN }));
-    assert.equal(state.wakeTime('short'), AT + MIN);
-    assert.equal(state.wakeTime('long'), AT + 20 * MIN);
   });
 });
 
@@ -149,15 +156,12 @@ describe('finishExecution', () => {
     assert.equal(job?.nextRunAt, undefined);
     assert.equal(job?.executingNodeId, undefined);
     assert.equal(state.wakeTime('a'), undefined);
-    assert.deepEqual(effects, [
-      { type: 'executionFinished', execution: result.execution, final: true },
-      { type: 'wake', jobId: 'a', at: undefined },
-    ]);
+    assert.deepEqual(effects, [{ type: 'executionFinished', execution: result.execution, final: true }]);
     assert.deepEqual(state.counts().executions, { completed: 1, failed: 0, timeout: 0, cancelled: 0, inProgress: 0 });
   });
 
   test('failed: retried with exponential backoff and jitter, pending in between, then final failed', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT, { maxAttempts: 3, backoff: { initialMs: 1000, factor: 3, maxMs: 100_000, jitter: 0.5 } }));
     started(state, start('a', AT, AT));
     const first = ok<FinishExecutionResult>(
@@ -208,7 +212,7 @@ describe('finishExecution', () => {
   });
 
   test('the backoff is capped at maxMs', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT, { maxAttempts: 10, backoff: { initialMs: 1000, factor: 10, maxMs: 5000, jitter: 0 } }));
     let now = AT;
     const delays: number[] = [];
@@ -222,7 +226,7 @@ describe('finishExecution', () => {
   });
 
   test('timeout as the last attempt is a final timeout', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT, { maxAttempts: 1 }));
     started(state, start('a', AT, AT));
     const r = ok<FinishExecutionResult>(
@@ -233,7 +237,7 @@ describe('finishExecution', () => {
   });
 
   test('an attempt cancelled by its node (closing) is retried like a failure', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT));
     const r = ok<FinishExecutionResult>(state.apply(finish(`a@${AT}#1`, AT + 10, 'cancelled', { errorType: 'cancelled' })));
@@ -242,7 +246,7 @@ describe('finishExecution', () => {
   });
 
   test('a finish for an attempt that is not in progress is refused and changes nothing', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     started(state, start('a', AT, AT));
     ok(state.apply(finish(`a@${AT}#1`, AT + 10, 'completed')));
@@ -258,9 +262,9 @@ describe('finishExecution', () => {
 
 describe('timed-out attempts that may still run', () => {
   function timedOutUnsettled(): SchedulerState {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
-    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    started(state, start('a', AT, AT));
     const r = ok<FinishExecutionResult>(
       state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false, errorType: 'timeout' })),
     );
@@ -268,20 +272,19 @@ describe('timed-out attempts that may still run', () => {
     return state;
   }
 
-  test('the retry is planned but held: no start until the attempt settles', () => {
+  test('the retry is planned but held: no wake time, no start until the attempt settles', () => {
     const state = timedOutUnsettled();
     const retryAt = AT + 5 * MIN + 1000;
     assert.equal(state.getJob('a')?.nextRunAt, retryAt);
     assert.equal(state.getJob('a')?.status, 'pending');
-    // Wake: the release deadline (timeout + in-progress timeout), not the retry time.
-    assert.equal(state.wakeTime('a'), AT + 6 * MIN);
-    assert.deepEqual(state.decide('a', retryAt, ctx()), []);
+    // Nothing polls a hung handler: the settle (or the end of its node's life) wakes the job.
+    assert.equal(state.wakeTime('a'), undefined);
+    assert.deepEqual(state.decide('a', retryAt + HOUR, ctx()), []);
     assert.equal(
       rejected(state.apply(start('a', AT, retryAt, { attempt: 2 })), 'STALE').message,
       'the retry waits until the timed-out attempt settles',
     );
-    // A settle releases it at once.
-    const { state: s2 } = { state: timedOutUnsettled() };
+    const s2 = timedOutUnsettled();
     ok(s2.apply({ type: 'settleExecution', now: retryAt + 1, executionId: `a@${AT}#1` }));
     assert.equal(s2.wakeTime('a'), retryAt);
     assert.deepEqual(s2.decide('a', retryAt + 1, ctx()), [start('a', AT, retryAt + 1, { attempt: 2 })]);
@@ -289,10 +292,9 @@ describe('timed-out attempts that may still run', () => {
   });
 
   test('a late finish of the timed-out attempt is refused but counts as its settlement', () => {
-    const state = timedOutUnsettled();
     const { state: s2, effects } = recording();
     create(s2, T0, once('a', AT));
-    started(s2, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
+    started(s2, start('a', AT, AT));
     ok(s2.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
     effects.length = 0;
     rejected(s2.apply(finish(`a@${AT}#1`, AT + 7 * MIN, 'completed')), 'STALE');
@@ -302,90 +304,27 @@ describe('timed-out attempts that may still run', () => {
       ['executionSettled', 'wake'],
     );
     assert.equal(s2.wakeTime('a'), AT + 5 * MIN + 1000);
-    assert.notEqual(state.hash(), s2.hash());
   });
 
-  test("decide releases another node's attempt after the in-progress timeout, then starts the retry", () => {
-    const state = timedOutUnsettled();
-    assert.deepEqual(state.decide('a', AT + 6 * MIN - 1, ctx()), []);
-    const commands = state.decide('a', AT + 6 * MIN, ctx());
-    assert.deepEqual(commands, [
-      { type: 'settleExecution', now: AT + 6 * MIN, executionId: `a@${AT}#1` },
-      start('a', AT, AT + 6 * MIN, { attempt: 2 }),
-    ]);
-    ok(state.apply({ type: 'batch', commands }));
-    assert.equal(state.getJob('a')?.attemptCount, 2);
-  });
-
-  test("this node's own attempt is released only when it no longer runs it (a restart)", () => {
-    const state = new SchedulerState();
-    create(state, T0, once('a', AT));
-    started(state, start('a', AT, AT, { inProgressTimeoutMs: MIN }));
-    ok(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
-    const id = `a@${AT}#1`;
-    assert.deepEqual(state.decide('a', AT + 60 * MIN, ctx({ isRunningLocally: (x) => x === id })), []);
-    assert.deepEqual(state.decide('a', AT + 5 * MIN + 1, ctx({ isRunningLocally: () => false }))[0], {
-      type: 'settleExecution',
-      now: AT + 5 * MIN + 1,
-      executionId: id,
-    });
-  });
-
-  test('an unsettled final attempt blocks nothing forever: released, the job is done', () => {
-    const state = new SchedulerState();
-    create(state, T0, once('a', AT, { maxAttempts: 1 }));
-    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
-    ok(state.apply(finish(`a@${AT}#1`, AT + 5 * MIN, 'timeout', { settled: false })));
-    assert.equal(state.getJob('a')?.status, 'timeout');
-    assert.equal(state.wakeTime('a'), AT + 6 * MIN);
-    tick(state, AT + 6 * MIN);
-    assert.equal(state.wakeTime('a'), undefined);
+  test("the end of its node's life settles it: a restart, an expiry, a departure", () => {
+    for (const end of ['restart', 'expire', 'leave'] as const) {
+      const state = timedOutUnsettled();
+      const now = AT + 6 * MIN;
+      if (end === 'restart') ok(state.apply(register('n1', 'i2', ['work'], { now })));
+      else if (end === 'expire') ok(state.apply({ type: 'expireNode', now, nodeId: 'n1', incarnation: 'i1', renewals: 0 }));
+      else ok(state.apply({ type: 'leaveNode', now, nodeId: 'n1', incarnation: 'i1' }));
+      assert.equal(state.wakeTime('a'), AT + 5 * MIN + 1000, end);
+    }
   });
 });
 
 describe('attempts that never finish', () => {
-  test('decide times out an attempt whose node gave no result within the in-progress timeout; it is retried', () => {
-    const state = new SchedulerState();
+  test('nothing presumes a running attempt dead by time: no wake, nothing decided, however long', () => {
+    const state = withNode();
     create(state, T0, once('a', AT, { timeoutMs: MIN }));
-    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: 10 * MIN }));
-    assert.deepEqual(state.decide('a', AT + 10 * MIN - 1, ctx()), []);
-    const [command] = state.decide('a', AT + 10 * MIN, ctx({ random: () => 0.25 }));
-    assert.deepEqual(command, {
-      type: 'finishExecution',
-      now: AT + 10 * MIN,
-      executionId: `a@${AT}#1`,
-      status: 'timeout',
-      errorType: 'timeout',
-      error: `node n2 gave no result within the in-progress timeout (${10 * MIN} ms)`,
-      settled: true,
-      random: 0.25,
-    });
-    const r = ok<FinishExecutionResult>(state.apply(command as Command as Extract<Command, { type: 'finishExecution' }>));
-    assert.equal(r.final, false);
-    assert.equal(state.getExecution(`a@${AT}#1`)?.status, 'timeout');
-    assert.equal(state.getJob('a')?.status, 'pending');
-    // The node's own late report changes nothing any more.
-    rejected(state.apply(finish(`a@${AT}#1`, AT + 11 * MIN, 'completed')), 'STALE');
-  });
-
-  test('if this node still runs it, the timeout holds the retry until the handler returns', () => {
-    const state = new SchedulerState();
-    create(state, T0, once('a', AT));
-    started(state, start('a', AT, AT, { inProgressTimeoutMs: MIN }));
-    const id = `a@${AT}#1`;
-    const [command] = state.decide('a', AT + 5 * MIN, ctx({ isRunningLocally: (x) => x === id }));
-    assert.equal((command as { settled: boolean }).settled, false);
-  });
-
-  test('without a random source decide still stamps a draw in [0, 1), the same for the same input', () => {
-    const state = new SchedulerState();
-    create(state, T0, once('a', AT));
-    started(state, start('a', AT, AT, { nodeId: 'n2', inProgressTimeoutMs: MIN }));
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- dropped from the context, never called
-    const { random: _drop, ...noRandom } = ctx();
-    const a = state.decide('a', AT + 5 * MIN, noRandom)[0] as { random: number };
-    const b = state.decide('a', AT + 5 * MIN, noRandom)[0] as { random: number };
-    assert.ok(a.random >= 0 && a.random < 1);
-    assert.equal(a.random, b.random);
+    started(state, start('a', AT, AT));
+    assert.equal(state.wakeTime('a'), undefined);
+    assert.deepEqual(state.decide('a', AT + 1000 * HOUR, ctx()), []);
+    assert.equal(state.getExecution(`a@${AT}#1`)?.status, 'in_progress');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../../src/scheduler/state/index.js';
+import { type SchedulerState, type JobChangeResult, type PruneHistoryResult } from '../../../src/scheduler/state/index.js';
 import {
   HOUR,
   MIN,
@@ -17,6 +17,7 @@ import {
   rejected,
   start,
   tick,
+  withNode,
 } from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
@@ -62,7 +63,7 @@ describe('cancelJob', () => {
   });
 
   test('retries stop: a cancelled job between attempts never runs again', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     tick(state, AT);
     ok(state.apply(finish(`a@${AT}#1`, AT + SEC, 'failed')));
@@ -72,7 +73,7 @@ describe('cancelJob', () => {
   });
 
   test('HTTP contract: already cancelled; a finished one-shot cannot be cancelled; a cron job always can', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, once('done', AT), once('bad', AT, { maxAttempts: 1 }), cron('c', '* * * * *'));
     tick(state, AT);
     ok(state.apply(finish(`done@${AT}#1`, AT + 1, 'completed')));
@@ -94,7 +95,7 @@ describe('cancelJob', () => {
   });
 
   test('a cancelled cron job never fires again; nothing can update or resume it', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     ok(state.apply({ type: 'cancelJob', now: T0 + 2, jobId: 'c' }));
     assert.deepEqual(tick(state, T0 + 10 * MIN), []);
@@ -121,7 +122,6 @@ describe('deleteJob', () => {
     assert.deepEqual(effects, [
       { type: 'executionAborted', executionId: `a@${AT}#1`, jobId: 'a', reason: 'deleted', execution: running },
       { type: 'jobDeleted', jobId: 'a', reason: 'deleted' },
-      { type: 'wake', jobId: 'a', at: undefined },
     ]);
     assert.equal(state.getJob('a'), undefined);
     assert.equal(state.getExecutions('a'), undefined);
@@ -140,7 +140,7 @@ describe('deleteJob', () => {
   });
 
   test('an id can be reused after delete', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     ok(state.apply({ type: 'deleteJob', now: T0, jobId: 'a' }));
     create(state, T0 + 1, once('a', AT + MIN));
@@ -154,14 +154,14 @@ describe('deleteJob', () => {
 
 describe('pause and resume', () => {
   test('a paused job starts nothing; a running attempt continues and finishes', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     tick(state, T0 + MIN);
     const r = ok<JobChangeResult<'pauseJob'>>(state.apply({ type: 'pauseJob', now: T0 + MIN + 1, jobId: 'c' }));
     assert.equal(r.job.paused, true);
     assert.equal(r.job.nextRunAt, undefined);
-    // Only the running attempt's deadline still wakes the leader.
-    assert.equal(state.wakeTime('c'), T0 + MIN + 10 * MIN);
+    // Nothing wakes the leader: the running attempt's end is reported by its node.
+    assert.equal(state.wakeTime('c'), undefined);
     ok(state.apply(finish(`c@${T0 + MIN}#1`, T0 + MIN + SEC, 'completed')));
     assert.equal(state.wakeTime('c'), undefined);
     assert.deepEqual(tick(state, T0 + 5 * MIN), []);
@@ -169,7 +169,7 @@ describe('pause and resume', () => {
   });
 
   test('resume: a cron job continues from the first occurrence at or after now; none of the paused ones run', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     ok(state.apply({ type: 'pauseJob', now: T0 + 2, jobId: 'c' }));
     const r = ok<JobChangeResult<'resumeJob'>>(state.apply({ type: 'resumeJob', now: T0 + 5 * MIN + 30 * SEC, jobId: 'c' }));
@@ -180,7 +180,7 @@ describe('pause and resume', () => {
   });
 
   test('resume: a one-shot whose time passed runs now, late', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     ok(state.apply({ type: 'pauseJob', now: T0, jobId: 'a' }));
     assert.deepEqual(tick(state, AT + HOUR), []);
@@ -191,7 +191,7 @@ describe('pause and resume', () => {
   });
 
   test('a retry planned before the pause waits for the resume', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     tick(state, AT);
     ok(state.apply(finish(`a@${AT}#1`, AT + 1, 'failed')));
@@ -223,7 +223,7 @@ describe('updateJob', () => {
   });
 
   test('a pending one-shot moves to its new time', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     ok(state.apply({ type: 'updateJob', now: T0, jobId: 'a', definition: once('a', AT + HOUR) }));
     assert.equal(state.getJob('a')?.nextRunAt, AT + HOUR);
@@ -231,7 +231,7 @@ describe('updateJob', () => {
   });
 
   test('a finished one-shot given a new future time becomes pending again; a past time leaves it finished', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     tick(state, AT);
     ok(state.apply(finish(`a@${AT}#1`, AT + 1, 'completed')));
@@ -250,7 +250,7 @@ describe('updateJob', () => {
   });
 
   test('an update must be for the job and valid; memory estimate follows the payload', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     const before = state.counts().estimatedBytes;
     rejected(state.apply({ type: 'updateJob', now: T0, jobId: 'a', definition: once('b', AT) }), 'INVALID_DEFINITION');
@@ -264,7 +264,7 @@ describe('updateJob', () => {
   });
 
   test('an old-style full definition may turn a one-shot into a cron job', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     ok(state.apply({ type: 'updateJob', now: T0 + 1, jobId: 'a', definition: cron('a', '*/5 * * * *') }));
     const job = state.getJob('a');
@@ -276,7 +276,7 @@ describe('updateJob', () => {
 
 describe('pruneHistory', () => {
   function withHistory(): SchedulerState {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { overlap: 'skip' }), once('done', AT), once('later', T0 + 100 * HOUR));
     for (let m = 1; m <= 6; m++) {
       tick(state, T0 + m * MIN);
@@ -334,7 +334,7 @@ describe('pruneHistory', () => {
   });
 
   test('cancelled jobs and cron jobs with no next run are pruned once idle long enough', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('ended', '* * * * *', { endAt: T0 - 1 }), cron('cancelled', '* * * * *'), cron('alive', '* * * * *'));
     ok(state.apply({ type: 'cancelJob', now: T0 + 10, jobId: 'cancelled' }));
     const r = ok<PruneHistoryResult>(state.apply({ type: 'pruneHistory', now: T0 + HOUR, before: T0 + 20, maxPerJob: 10 }));
@@ -347,7 +347,7 @@ describe('pruneHistory', () => {
   });
 
   test('a timed-out attempt that has not settled is kept (its retry waits on it)', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     tick(state, AT);
     ok(state.apply(finish(`a@${AT}#1`, AT + 1, 'timeout', { settled: false })));

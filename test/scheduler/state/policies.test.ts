@@ -1,8 +1,24 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type PruneHistoryResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
+import type { PruneHistoryResult, SchedulerState, StartExecutionResult } from '../../../src/scheduler/state/index.js';
 import type { Command, StartExecutionCommand } from '../../../src/scheduler/state/commands.js';
-import { HOUR, MIN, SEC, T0, assertConsistent, create, cron, ctx, finish, ok, once, rejected, start, tick } from '../../fixtures/state.js';
+import {
+  HOUR,
+  MIN,
+  SEC,
+  T0,
+  assertConsistent,
+  create,
+  cron,
+  ctx,
+  finish,
+  ok,
+  once,
+  rejected,
+  start,
+  tick,
+  withNode,
+} from '../../fixtures/state.js';
 
 function outcome(state: SchedulerState, command: StartExecutionCommand): StartExecutionResult {
   return ok<StartExecutionResult>(state.apply(command));
@@ -17,7 +33,7 @@ const REFUSED = { ok: true, type: 'startExecution', outcome: 'skipped', reason: 
 describe('manual runs meet the overlap policy in apply', () => {
   for (const overlap of ['skip', 'queue-one'] as const) {
     test(`${overlap}: a trigger while an occurrence runs is refused, unrecorded; the timer racing a trigger runs one attempt`, () => {
-      const state = new SchedulerState();
+      const state = withNode();
       create(state, T0 + 1, cron('c', '* * * * *', { overlap, timeoutMs: HOUR }));
       tick(state, T0 + MIN);
       // The trigger was proposed from a replica that had not seen the start yet.
@@ -26,7 +42,7 @@ describe('manual runs meet the overlap policy in apply', () => {
       assert.deepEqual(state.getSkipped('c'), []);
       assert.equal(state.getJob('c')?.skippedCount, 0);
       // The other order: the trigger lands first, the timer's start meets it as an overlap.
-      const other = new SchedulerState();
+      const other = withNode();
       create(other, T0 + 1, cron('c', '* * * * *', { overlap, timeoutMs: HOUR }));
       assert.equal(outcome(other, manual('c', T0 + MIN - 2)).outcome, 'started');
       const timer = outcome(other, start('c', T0 + MIN, T0 + MIN));
@@ -36,7 +52,7 @@ describe('manual runs meet the overlap policy in apply', () => {
   }
 
   test('skip: a trigger while a retry is pending is refused too (the occurrence is still active)', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN, { backoff: { initialMs: MIN, factor: 1, maxMs: MIN, jitter: 0 } }));
     tick(state, T0 + MIN);
     ok(state.apply(finish(`a@${T0 + MIN}#1`, T0 + MIN + SEC, 'failed')));
@@ -46,19 +62,19 @@ describe('manual runs meet the overlap policy in apply', () => {
   // Found by the simulator's overlap rule (sched-sim seeds 63004, 63005, 63008: a trigger racing a
   // one-shot's own time ran both at once).
   test("a one-shot's own time arriving during its manual run waits for it, then runs (never alongside, never skipped)", () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + MIN));
     assert.equal(outcome(state, manual('a', T0 + MIN - 10)).outcome, 'started');
     rejected(state.apply(start('a', T0 + MIN, T0 + MIN)), 'STALE');
     assert.deepEqual(state.decide('a', T0 + MIN, ctx()), [], 'nothing to propose while the manual run runs');
-    assert.equal(state.wakeTime('a'), T0 + MIN - 10 + 10 * MIN, 'only the running attempt wakes the leader');
+    assert.equal(state.wakeTime('a'), undefined, 'nothing wakes the leader while the manual run runs: its end will');
     ok(state.apply(finish(`a@${T0 + MIN - 10}#1`, T0 + MIN + SEC, 'completed')));
     assert.deepEqual(tick(state, T0 + MIN + SEC), [start('a', T0 + MIN, T0 + MIN + SEC)]);
     assert.equal([...state.inProgressExecutions()][0]?.id, `a@${T0 + MIN}#1`);
   });
 
   test('allow: a trigger runs alongside the running occurrence', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { overlap: 'allow', timeoutMs: HOUR }));
     tick(state, T0 + MIN);
     assert.equal(outcome(state, manual('c', T0 + MIN + 5)).outcome, 'started');
@@ -68,7 +84,7 @@ describe('manual runs meet the overlap policy in apply', () => {
 
 describe('the occurrence time of a manual run', () => {
   test('two triggers in the same millisecond both run under allow: now, then the next free millisecond', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', T0 + HOUR, { overlap: 'allow' }));
     const first = outcome(state, manual('a', T0 + 5 * SEC));
     const second = outcome(state, manual('a', T0 + 5 * SEC));
@@ -81,7 +97,7 @@ describe('the occurrence time of a manual run', () => {
   });
 
   test('a trigger at a time the schedule has yet to start never blocks it (it re-proposed a duplicate forever)', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * * *', { overlap: 'allow' }));
     // The timer of T0+1s is late; a trigger lands at exactly T0+2s, an occurrence still to come.
     const trigger = outcome(state, manual('c', T0 + 2 * SEC));
@@ -95,7 +111,7 @@ describe('the occurrence time of a manual run', () => {
   });
 
   test('a trigger at the instant of the next occurrence takes the next millisecond; the occurrence meets it as an overlap', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     const trigger = outcome(state, manual('c', T0 + MIN));
     assert.ok(trigger.outcome === 'started');
@@ -106,7 +122,7 @@ describe('the occurrence time of a manual run', () => {
   });
 
   test('a schedule updated onto a manual run passes that occurrence instead of re-proposing a duplicate', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '0 * * * * *', { overlap: 'allow', timeoutMs: HOUR }));
     // A node whose clock runs ahead triggers at +65s; the leader then starts +60s.
     outcome(state, manual('c', T0 + 65 * SEC));
@@ -123,7 +139,7 @@ describe('the occurrence time of a manual run', () => {
 
 describe('queue-one keeps its occurrences in order', () => {
   test('a 1-second job whose queued starts come 3–20 ms late never falls into a backlog', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('q', '* * * * * *', { overlap: 'queue-one', timeoutMs: HOUR }));
     const end = new Map<string, number>();
     const lateness = (at: number): number => 3 + ((at * 7) % 18);
@@ -160,7 +176,7 @@ describe('queue-one keeps its occurrences in order', () => {
   });
 
   test("the schedule's next occurrence never starts before the queued one", () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('q', '* * * * *', { overlap: 'queue-one', timeoutMs: HOUR }));
     tick(state, T0 + MIN);
     assert.equal(outcome(state, start('q', T0 + 2 * MIN, T0 + 2 * MIN)).outcome, 'queued');
@@ -177,7 +193,7 @@ describe('queue-one keeps its occurrences in order', () => {
 
 describe('historyLimit at every moment', () => {
   test('each start stamped with the limit drops the oldest finished attempts and skipped records beyond it', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + MIN - 1, cron('c', '*/30 * * * * *', { timeoutMs: HOUR }));
     for (let m = 1; m <= 6; m++) {
       const at = T0 + m * MIN;
@@ -199,11 +215,11 @@ describe('historyLimit at every moment', () => {
   });
 
   test('running attempts are never trimmed; a start without the field trims nothing', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *', { overlap: 'allow', timeoutMs: HOUR }));
     for (let m = 1; m <= 3; m++) ok(state.apply(start('c', T0 + m * MIN, T0 + m * MIN, { historyLimit: 1 })));
     assert.equal(state.getExecutions('c')?.length, 3);
-    const old = new SchedulerState();
+    const old = withNode();
     create(old, T0 + 1, cron('c', '* * * * *', { timeoutMs: HOUR }));
     for (let m = 1; m <= 3; m++) {
       ok(old.apply(start('c', T0 + m * MIN, T0 + m * MIN)));
@@ -215,7 +231,7 @@ describe('historyLimit at every moment', () => {
 
 describe('incremental pruning', () => {
   function populated(): SchedulerState {
-    const state = new SchedulerState();
+    const state = withNode();
     const jobs = Array.from({ length: 7 }, (_, i) => once(`j${i}`, T0 + MIN));
     create(state, T0, ...jobs);
     for (const j of jobs) {

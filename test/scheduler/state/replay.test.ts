@@ -101,13 +101,7 @@ describe('deterministic replay', () => {
       for (const [id] of state.wakeTimes()) {
         state.getJob(id);
         state.getExecutions(id);
-        state.decide(id, Number.MAX_SAFE_INTEGER, {
-          nodeId: 'n1',
-          term: 1,
-          missedThresholdMs: 0,
-          inProgressTimeoutMs: 0,
-          isRunningLocally: () => true,
-        });
+        state.decide(id, Number.MAX_SAFE_INTEGER, { nodeId: 'n1', term: 1, missedThresholdMs: 0 });
       }
       state.counts();
       state.listJobs({ limit: 5 });

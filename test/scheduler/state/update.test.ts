@@ -4,9 +4,24 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type JobChangeResult, type StartExecutionResult } from '../../../src/scheduler/state/index.js';
+import type { JobChangeResult, SchedulerState, StartExecutionResult } from '../../../src/scheduler/state/index.js';
 import type { JobPatch } from '../../../src/scheduler/state/commands.js';
-import { HOUR, MIN, SEC, T0, assertConsistent, create, cron, finish, ok, once, recording, rejected, start } from '../../fixtures/state.js';
+import {
+  HOUR,
+  MIN,
+  SEC,
+  T0,
+  assertConsistent,
+  create,
+  cron,
+  finish,
+  ok,
+  once,
+  recording,
+  rejected,
+  start,
+  withNode,
+} from '../../fixtures/state.js';
 
 const AT = T0 + MIN;
 
@@ -16,7 +31,7 @@ function update(state: SchedulerState, jobId: string, now: number, patch: JobPat
 
 describe('updateJob with a patch', () => {
   test('two patches built on the same read, of different fields, both hold', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT, { payload: { v: 0 }, maxAttempts: 1 }));
     ok(update(state, 'a', T0 + 1, { payload: { v: 1 } }));
     ok(update(state, 'a', T0 + 2, { maxAttempts: 4, timeoutMs: 5 * SEC }));
@@ -28,7 +43,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('backoff is merged field by field; handler and webhook replace each other; null removes a bound', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('c', '* * * * *', { startAt: T0 + HOUR, endAt: T0 + 10 * HOUR }));
     ok(update(state, 'c', T0 + 1, { backoff: { initialMs: 50 } }));
     ok(update(state, 'c', T0 + 2, { backoff: { jitter: 0.5 } }));
@@ -58,7 +73,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('an options-only update of a one-shot keeps its status, run and cursor', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT));
     ok(state.apply(start('a', AT, AT)));
     ok(update(state, 'a', AT + 1, { timeoutMs: 9 * SEC }));
@@ -95,7 +110,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('a schedule change before the occurrence is due records nothing', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 1, cron('c', '* * * * *'));
     ok(update(state, 'c', T0 + 30 * SEC, { cron: '*/2 * * * *' }));
     assert.equal(state.getJob('c')?.nextRunAt, T0 + 2 * MIN);
@@ -103,7 +118,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('a schedule change never moves the cursor back onto a started or queued occurrence', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0 + 500, cron('c', '* * * * * *', { overlap: 'queue-one', timeoutMs: HOUR }));
     assert.equal(ok<StartExecutionResult>(state.apply(start('c', T0 + 1000, T0 + 1000))).outcome, 'started');
     assert.equal(ok<StartExecutionResult>(state.apply(start('c', T0 + 2000, T0 + 2000))).outcome, 'queued');
@@ -118,7 +133,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('a merged result the job cannot hold is refused, naming the field; nothing changes', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, cron('c', '* * * * *'), once('a', AT));
     ok(update(state, 'c', T0 + 1, { startAt: T0 + 5 * HOUR }));
     // Validated by its proposer against a read without that startAt.
@@ -139,7 +154,7 @@ describe('updateJob with a patch', () => {
   });
 
   test('the old full-definition form still applies, as a replacement', () => {
-    const state = new SchedulerState();
+    const state = withNode();
     create(state, T0, once('a', AT, { payload: { v: 1 }, maxAttempts: 5 }));
     ok(state.apply({ type: 'updateJob', now: T0 + 1, jobId: 'a', definition: once('a', AT + MIN, { payload: { v: 2 } }) }));
     const def = state.getDefinition('a');

@@ -98,7 +98,7 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
 
   function collect(): { ledger: Ledger; violations: string[] } {
     const violations: string[] = [];
-    return { ledger: new Ledger({ violation: (v) => violations.push(v), trace: () => {} }, 4000), violations };
+    return { ledger: new Ledger({ violation: (v) => violations.push(v), trace: () => {} }), violations };
   }
 
   function execution(jobId: string, scheduledAt: number, attempt: number, nodeId: string, startedAt: number): Execution {
@@ -177,7 +177,7 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     );
   });
 
-  test('a retry invoked while the previous attempt still runs, before it is presumed dead, is a violation', () => {
+  test('a retry invoked while the previous attempt still runs (not returned, not aborted, process alive) is a violation', () => {
     const { ledger, violations } = collect();
     const first = execution('j', T, 1, 'n1', T);
     const second = execution('j', T, 2, 'n1', T + 2000);
@@ -199,6 +199,28 @@ describe('firing-path simulator: its checks fail when a promise is broken', () =
     dead.kill();
     quiet.ledger.invoked('n2', 1, new Fence(), context({ ...second, nodeId: 'n2' }), T + 2000);
     assert.deepEqual(quiet.violations, []);
+
+    // Nor once its abort signal fired (its lease lapsed, it timed out): it was told to stop.
+    const told = collect();
+    told.ledger.started('n1', 1, first);
+    told.ledger.started('n2', 1, { ...second, nodeId: 'n2' });
+    const record = told.ledger.invoked('n1', 1, new Fence(), context(first), T);
+    told.ledger.aborted(record, T + 1000);
+    told.ledger.invoked('n2', 1, new Fence(), context({ ...second, nodeId: 'n2' }), T + 2000);
+    assert.deepEqual(told.violations, []);
+  });
+
+  test('an invocation while the lease has lapsed, or a timeout of an attempt that never ran (not an expiry), is a violation', () => {
+    const { ledger, violations } = collect();
+    const e = execution('j', T, 1, 'n1', T);
+    ledger.started('n1', 1, e);
+    ledger.invoked('n1', 1, new Fence(), context(e), T, false);
+    assert.ok(violations.some((v) => v.includes('lease had lapsed')));
+    const queued = execution('q', T, 1, 'n1', T);
+    ledger.finished({ ...queued, status: 'timeout', error: 'node n1 out of contact for longer than its lease' });
+    assert.equal(violations.length, 1, 'an expiry may end an attempt that never ran');
+    ledger.finished({ ...queued, status: 'timeout', error: 'node n1 gave no result within the in-progress timeout' });
+    assert.ok(violations.some((v) => v.includes('without ever running')));
   });
 
   test('two occurrences of a skip or queue-one job running at once on live processes is a violation; allow, abort or death is not', () => {

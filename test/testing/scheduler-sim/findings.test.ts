@@ -2,8 +2,10 @@
  * Regressions found by the firing-path simulator (scripts/sched-sim.ts), each reduced to a minimal
  * repro: a duplicated timed-out finish releasing a held retry (seed 424), a queue-one occurrence
  * left to catch-up (seed 165), a re-sent identical one-shot refused as "in the past", an update
- * rewinding the schedule onto a queued occurrence (seed 770), and a duplicated forwarded update
- * undoing a later one (seed 257 --updates).
+ * rewinding the schedule onto a queued occurrence (seed 770), a duplicated forwarded update
+ * undoing a later one (seed 257 --updates), and a settle that overtook the timeout finish it
+ * follows (seeds 74134, 74198), and an attempt on a healthy node presumed dead by time, which let
+ * the next queue-one occurrence run beside it (seed 63094 and six more).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,13 @@ import { DEFAULT_TIMING, type Message, type Transport } from '../../../src/raft/
 import { createRandom, MemoryNetwork } from '../../../src/testing/index.js';
 import { settle, until } from '../../fixtures/sim-time.js';
 
+/** A state with node `n1` (life `i1`, handler `work`) registered: starts are for it. */
+function registered(): SchedulerState {
+  const state = new SchedulerState();
+  state.apply({ type: 'registerNode', now: 0, nodeId: 'n1', incarnation: 'i1', handlers: ['work'], registration: 1 });
+  return state;
+}
+
 const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -25,9 +34,6 @@ const ctx: DecideContext = {
   nodeId: 'n1',
   term: 1,
   missedThresholdMs: 5 * SEC,
-  inProgressTimeoutMs: 10 * MIN,
-  isRunningLocally: () => true,
-  random: () => 0,
 };
 
 /** One pass of the leader loop at `now`: decide every due job, apply the answers in one batch. */
@@ -51,7 +57,7 @@ function finishCompleted(state: SchedulerState, executionId: string, now: number
 // Fix (verified: this test, the state tests and 1500 seeds pass): cursorBlocked compares strictly,
 // `cursor < since` — an occurrence due at the instant the active one started is an overlap.
 test('queue-one: an occurrence due in the very pass its queued predecessor starts is queued, not left to catch-up', () => {
-  const state = new SchedulerState();
+  const state = registered();
   const def: JobDefinition = {
     id: 'c',
     kind: 'cron',
@@ -95,7 +101,7 @@ test('queue-one: an occurrence due in the very pass its queued predecessor start
 // Fix (verified: this test and 1500 seeds pass): in applyFinish, a stale finish settles only when
 // it says so — `if (!e.settled && cmd.settled !== false)`.
 test('a repeated finish with settled: false does not release the retry of a timed-out attempt whose handler still runs', () => {
-  const state = new SchedulerState();
+  const state = registered();
   const def: JobDefinition = {
     id: 'j',
     kind: 'once',
@@ -118,7 +124,7 @@ test('a repeated finish with settled: false does not release the retry of a time
     nodeId: 'n1',
     term: 1,
     missedThresholdMs: SEC,
-    inProgressTimeoutMs: 10 * SEC,
+    incarnation: 'i1',
   });
   assert.ok(started.ok);
   const timedOut = {
@@ -132,11 +138,11 @@ test('a repeated finish with settled: false does not release the retry of a time
   } as const;
   assert.ok(state.apply(timedOut).ok);
   state.apply(timedOut); // the same command, committed a second time
-  // The leader is n2: n1's handler is presumed alive until the in-progress timeout after the end.
-  const leader: DecideContext = { ...ctx, nodeId: 'n2', isRunningLocally: () => false };
+  // The leader is n2: n1's handler is alive until n1 reports it, restarts, leaves or expires.
+  const leader: DecideContext = { ...ctx, nodeId: 'n2' };
   const early = state.decide('j', T0 + 3 * SEC + 500, leader);
   assert.deepEqual(early, [], 'no retry while the first attempt may still run');
-  assert.equal(state.wakeTime('j'), T0 + 13 * SEC);
+  assert.equal(state.wakeTime('j'), undefined);
 });
 
 // sched-sim notes "idempotency gap" (about one seed in ten): a client whose schedule call failed
@@ -171,7 +177,7 @@ test('re-sending an identical one-shot spec after its time passed returns the ex
 // payload-only update leaves the cursor alone, and a schedule change moves it past `run.queuedAt`
 // too (from max(now, latestAt + 1, queuedAt + 1)).
 test('an update applied after an occurrence was queued does not rewind the schedule onto it', () => {
-  const state = new SchedulerState();
+  const state = registered();
   const def: JobDefinition = {
     id: 'c',
     kind: 'cron',
@@ -193,9 +199,9 @@ test('an update applied after an occurrence was queued does not rewind the sched
       scheduledAt,
       attempt: 1,
       nodeId: 'n1',
+      incarnation: 'i1',
       term: 1,
       missedThresholdMs: 1000,
-      inProgressTimeoutMs: 10_000,
     });
   assert.ok(state.apply({ type: 'createJobs', now: T0 + 500, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
   assert.equal((start(T0 + 1000, T0 + 1000) as { outcome?: string }).outcome, 'started');
@@ -280,3 +286,122 @@ test('a forwarded update delivered twice does not undo an update acknowledged in
     await settle(clock, Promise.all(nodes.map((s) => s.close())));
   }
 });
+
+// sched-sim seeds 74134 and 74198 (3 nodes, once the leader no longer released held attempts by
+// time): once-20@…25006#1 timed out on n2 while n2 was cut off; its finish (settled: false) failed
+// and was re-proposed after the batcher's backoff, while the handler returned and its
+// `settleExecution` went out in a newer batch and was applied FIRST (refused: still in progress).
+// The finish then held the retry for good: "still pending at the end (attempts 1)". Fix: the
+// executor's let-go is the timeout finish again with `settled: true`, which counts in either order.
+test('the let-go of a timed-out attempt counts whether it lands before or after the unsettled timeout finish', () => {
+  for (const order of ['finish first', 'let-go first'] as const) {
+    const state = registered();
+    const def: JobDefinition = {
+      id: 'j',
+      kind: 'once',
+      at: T0 + SEC,
+      handler: 'work',
+      maxAttempts: 3,
+      backoff: { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 },
+      timeoutMs: 2 * SEC,
+      overlap: 'skip',
+      catchUp: 'fire-once',
+      catchUpWindowMs: HOUR,
+    };
+    assert.ok(state.apply({ type: 'createJobs', now: T0, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+    assert.ok(
+      state.apply({
+        type: 'startExecution',
+        now: T0 + SEC,
+        jobId: 'j',
+        scheduledAt: T0 + SEC,
+        attempt: 1,
+        nodeId: 'n1',
+        incarnation: 'i1',
+        term: 1,
+        missedThresholdMs: SEC,
+      }).ok,
+    );
+    const timedOut = {
+      type: 'finishExecution',
+      now: T0 + 3 * SEC,
+      executionId: `j@${T0 + SEC}#1`,
+      status: 'timeout',
+      errorType: 'timeout',
+      settled: false,
+      random: 0,
+    } as const;
+    const letGo = { ...timedOut, now: T0 + 4 * SEC, settled: true };
+    for (const c of order === 'finish first' ? [timedOut, letGo] : [letGo, timedOut]) state.apply(c);
+    assert.equal(state.decide('j', T0 + 5 * SEC, ctx).length, 1, `${order}: the retry is released`);
+  }
+});
+
+// `scripts/sched-sim.ts --seed 63094 --nodes 5` (also 63193, 63376 --nodes 5, 63254 --updates, and
+// 63396, 63466, 64033 plain; at the commit that taught the checker the overlap rule; in 63396 a restarted
+// node runs a start replayed from its log past the attempt's deadline, in 63466 a node out of
+// contact for one second is presumed dead): "overlap queue-one: cron-23@…26000#1
+// invoked on n3 while cron-23@…24000#3 (another occurrence) still ran on n4". The last attempt of
+// the 24 s occurrence ran on n4, a healthy node in contact with the leader, its handler started
+// ~16 ms after the start was stamped; the leader presumed it dead at startedAt + max(timeout,
+// in-progress timeout) and recorded `timeout` (settled, since it runs elsewhere). With no attempt
+// left the occurrence retired, so the queued 26 s occurrence started on n3 — while n4's handler
+// still ran, its signal not aborted (n4's own timeout counts from the handler's start, later
+// than the leader's deadline). Same class as the issue's "a retry never overlaps an attempt that
+// may still be running" (attempts belong to a node; presume one dead only when its node restarted
+// or lost contact for longer than a lease during which it aborts its own attempts), which another
+// change fixed (attempts now belong to a node's life: no presumption by time); the overlap policy holds too, because the occurrence stays active until the
+// attempt is really over.
+test('an attempt on a healthy node is not presumed dead while it runs: the next occurrence of a queue-one job waits', () => {
+  const state = registered();
+  state.apply({ type: 'registerNode', now: 0, nodeId: 'n2', incarnation: 'i2', handlers: ['work'], registration: 1 });
+  const def: JobDefinition = {
+    id: 'c',
+    kind: 'cron',
+    cron: '*/2 * * * * *',
+    timezone: 'UTC',
+    handler: 'work',
+    maxAttempts: 1,
+    backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: 0 },
+    timeoutMs: 5000,
+    overlap: 'queue-one',
+    catchUp: 'fire-once',
+    catchUpWindowMs: HOUR,
+  };
+  const leader = {
+    nodeId: 'n1',
+    term: 1,
+    missedThresholdMs: 1000,
+  };
+  const pass = (now: number): void => {
+    const commands = [...state.wakeTimes()].filter(([, at]) => at <= now).flatMap(([id]) => state.decide(id, now, leader));
+    if (commands.length > 0) state.apply({ type: 'batch', commands });
+  };
+  assert.ok(state.apply({ type: 'createJobs', now: T0 + 500, jobs: [def], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } }).ok);
+  const started = state.apply({ ...startOf(T0 + 2000, T0 + 2000), nodeId: 'n2', incarnation: 'i2' });
+  assert.ok(started.ok);
+  // n2's handler starts at +2.2 s and would be aborted by its own timeout only at +7.2 s.
+  for (let now = T0 + 2000; now <= T0 + 7100; now += 100) {
+    pass(now);
+    const running = [...state.inProgressExecutions()];
+    assert.ok(
+      running.every((e) => e.id === `c@${T0 + 2000}#1`),
+      `at ${now - T0}: ${running.map((e) => e.id).join(', ')}`,
+    );
+    assert.equal(state.getExecution(`c@${T0 + 2000}#1`)?.status, 'in_progress', `at ${now - T0}: presumed dead on a healthy node`);
+  }
+});
+
+function startOf(scheduledAt: number, now: number) {
+  return {
+    type: 'startExecution',
+    now,
+    jobId: 'c',
+    scheduledAt,
+    attempt: 1,
+    nodeId: 'n1',
+    incarnation: 'i1',
+    term: 1,
+    missedThresholdMs: 1000,
+  } as const;
+}

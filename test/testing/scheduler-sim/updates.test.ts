@@ -14,6 +14,13 @@ import { MemoryNetwork } from '../../../src/transport/memory-network.js';
 import { ManualClock } from '../../../src/util/manual-clock.js';
 import { settle, until } from '../../fixtures/sim-time.js';
 
+/** A state with node `n1` (life `i1`, handler `work`) registered: starts are for it. */
+function registered(): SchedulerState {
+  const state = new SchedulerState();
+  state.apply({ type: 'registerNode', now: 0, nodeId: 'n1', incarnation: 'i1', handlers: ['work'], registration: 1 });
+  return state;
+}
+
 const T0 = Date.UTC(2030, 0, 1);
 const SEC = 1000;
 const HOUR = 3_600_000;
@@ -66,9 +73,6 @@ const ctx: DecideContext = {
   nodeId: 'n1',
   term: 1,
   missedThresholdMs: SEC,
-  inProgressTimeoutMs: 10 * SEC,
-  isRunningLocally: () => false,
-  random: () => 0,
 };
 
 function cronDefinition(cron: string): JobDefinition {
@@ -103,7 +107,7 @@ function cronDefinition(cron: string): JobDefinition {
 // readIndex before `update` reads its replica make both tests here, the state, runtime and
 // findings tests, and `--updates` seeds 1..200 pass.
 test('an update applied after the occurrence it was stamped before has started does not rewind the schedule to it', () => {
-  const state = new SchedulerState();
+  const state = registered();
   assert.ok(
     state.apply({ type: 'createJobs', now: T0 + 4500, jobs: [cronDefinition('* * * * * *')], limits: { maxJobs: 10, maxMemoryBytes: 1e9 } })
       .ok,
@@ -118,7 +122,7 @@ test('an update applied after the occurrence it was stamped before has started d
     nodeId: 'n1',
     term: 1,
     missedThresholdMs: SEC,
-    inProgressTimeoutMs: 10 * SEC,
+    incarnation: 'i1',
   });
   assert.ok(started.ok && started.type === 'startExecution' && started.outcome === 'started', JSON.stringify(started));
   // ...then an update stamped at 4.9 s (proposed before it, committed after it) is applied.
