@@ -307,8 +307,8 @@ export class Scheduler {
     checkJobId(id);
     this.#assertOpen();
     // The start names this life and needs the registry to list the handler here: a handle()
-    // just made must have reached the log first.
-    await this.#membership.registered();
+    // just made must have reached the log first (bounded: without a quorum the start fails anyway).
+    await withTimeout(this.#membership.registered(), this.#o.clock, REGISTRATION_WAIT_MS);
     const now = this.#o.clock.now();
     const o = this.#o;
     const context = {
@@ -555,6 +555,9 @@ export class Scheduler {
     if (this.#closing !== undefined) throw new ClosedError();
   }
 }
+
+/** Longest `trigger()` waits for this node's pending registration to be applied. */
+const REGISTRATION_WAIT_MS = 5000;
 
 async function withTimeout(promise: Promise<unknown>, clock: CompleteClock, ms: number): Promise<void> {
   let timer: unknown;

@@ -286,11 +286,10 @@ export class SimCluster {
     return new Set(this.ids.filter((id) => this.#concurrency(id) !== undefined));
   }
 
-  /** Concurrency limits on some nodes in some runs (seeded): attempts then queue for a slot. */
+  /** A concurrency limit of 1–3 on one node in half of the runs (seeded): attempts then queue for a slot. */
   #concurrency(id: string): number | undefined {
-    if (this.#seed % 2 === 0) return undefined;
-    const i = this.ids.indexOf(id);
-    return [1, 2, 3, undefined][(this.#seed + i) % 4];
+    if (this.#seed % 2 === 0 || id !== this.ids[Math.floor(this.#seed / 2) % this.ids.length]) return undefined;
+    return 1 + (Math.floor(this.#seed / 6) % 3);
   }
 
   /**

@@ -79,6 +79,9 @@ export async function finalChecks(ctx: FinalContext): Promise<FinalCounts> {
     counts.executions += executions.length;
     for (const e of executions) executionsById.set(e.id, e);
     checkExecutions(ctx, job, executions);
+    // Attempts queued behind hung handlers on a node with a concurrency limit take as long as the
+    // load lasts: how late such a job is proves nothing (that they queue and never time out does).
+    if (executions.some((e) => ctx.limited.has(e.nodeId))) continue;
     checkOneShot(ctx, job, counts);
     checkStuck(ctx, job, executions);
     if (job.kind === 'cron') checkCron(ctx, job, executions, skipped, counts);
@@ -272,7 +275,7 @@ function checkOneShot(ctx: FinalContext, job: Job, counts: FinalCounts): void {
  */
 function checkStuck(ctx: FinalContext, job: Job, executions: readonly Execution[]): void {
   for (const e of executions) {
-    if (e.status !== 'in_progress' || ctx.limited.has(e.nodeId)) continue;
+    if (e.status !== 'in_progress') continue;
     const running = Math.max(job.timeoutMs * HANG_FACTOR_MAX, job.timeoutMs + ctx.inProgressTimeoutMs);
     const deadline = Math.max(e.startedAt + running, ctx.faultEnd + ctx.settleMs) + 2 * ctx.inProgressTimeoutMs + 4000;
     if (deadline < ctx.end)
