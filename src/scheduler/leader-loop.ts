@@ -86,6 +86,8 @@ interface LeaseView {
   appliedAt: number;
   /** An `expireNode` for this view is being proposed. */
   expiring: boolean;
+  /** After a failed proposal of its expiry: not proposed again before this (no spin without a quorum). */
+  notBefore: number;
 }
 
 /** Backoff after a failed proposal: 10ms doubling to 1s while failures continue. */
@@ -162,6 +164,7 @@ export class LeaderLoop {
         available: node.available,
         appliedAt: now,
         expiring: false,
+        notBefore: 0,
       });
     } else if (!node.available) known.available = false;
     if (this.#active) this.#armLease();
@@ -221,7 +224,8 @@ export class LeaderLoop {
     let earliest = Infinity;
     for (const [id, lease] of this.#leases) {
       if (id === this.#o.nodeId || !lease.available || lease.expiring) continue;
-      if (lease.appliedAt + after < earliest) earliest = lease.appliedAt + after;
+      const due = Math.max(lease.appliedAt + after, lease.notBefore);
+      if (due < earliest) earliest = due;
     }
     if (earliest === Infinity) this.#queue.delete(LEASE_KEY);
     else {
@@ -235,7 +239,8 @@ export class LeaderLoop {
     const after = this.#o.expireAfterMs as number;
     const out: Command[] = [];
     for (const [nodeId, lease] of this.#leases) {
-      if (nodeId === this.#o.nodeId || !lease.available || lease.expiring || lease.appliedAt + after > now) continue;
+      if (nodeId === this.#o.nodeId || !lease.available || lease.expiring) continue;
+      if (Math.max(lease.appliedAt + after, lease.notBefore) > now) continue;
       lease.expiring = true;
       out.push({ type: 'expireNode', now, nodeId, incarnation: lease.incarnation, renewals: lease.renewals });
     }
@@ -249,11 +254,17 @@ export class LeaderLoop {
     batcher.flush();
     const done = (): void => {
       if (epoch !== this.#epoch) return;
-      // Applied: the `nodeChanged` effect has updated the view. Stale or failed: look again.
+      // Applied: the `nodeChanged` effect has already made the node unavailable here; stale after
+      // a renewal: the view has moved on. A view still as proposed means the proposal failed (no
+      // quorum) or the state disagrees: look again after a pause, never in a tight loop.
+      const retryAt = this.#o.clock.now() + RETRY_MAX_MS;
       for (const c of commands) {
         if (c.type !== 'expireNode') continue;
         const lease = this.#leases.get(c.nodeId);
-        if (lease !== undefined && lease.incarnation === c.incarnation && lease.renewals === c.renewals) lease.expiring = false;
+        if (lease !== undefined && lease.incarnation === c.incarnation && lease.renewals === c.renewals) {
+          lease.expiring = false;
+          lease.notBefore = retryAt;
+        }
       }
       this.#armLease();
     };

@@ -289,3 +289,56 @@ describe('LeaderLoop against an inconsistent state', () => {
     loop.deactivate();
   });
 });
+
+describe('LeaderLoop node expiry', () => {
+  // sched-sim seed 74376 (3 nodes): with no quorum the leader's expireNode failed at once, the
+  // lease entry was re-armed as due, and the loop proposed it again every turn: simulated time
+  // stopped. Fix: a failed expiry is proposed again only after a pause.
+  test('a node out of contact is expired after expireAfterMs; a failing expiry is retried after a pause, never in a tight loop', async () => {
+    const clock = new ManualClock(0);
+    const proposals: Command[] = [];
+    let fail = true;
+    const loop: LeaderLoop = new LeaderLoop({
+      nodeId: 'a',
+      clock,
+      missedThresholdMs: 0,
+      expireAfterMs: 5000,
+      slotGapMs: 60_000,
+      pruneIntervalMs: 3_600_000,
+      historyRetentionMs: 1,
+      historyLimit: 1,
+      onError: (e) => {
+        throw e;
+      },
+      state: {
+        decide: () => [],
+        wakeTimes: () => [],
+        wakeTime: () => undefined,
+        nodes: () => [{ nodeId: 'b', incarnation: 'x', handlers: [], renewals: 0, available: true }],
+      },
+      batcher: new CommandBatcher(
+        (command) => {
+          const list = command.type === 'batch' ? command.commands : [command];
+          proposals.push(...list.filter((c) => c.type === 'expireNode'));
+          return fail ? Promise.reject(new Error('no leader')) : Promise.resolve(appliedResult(command));
+        },
+        clock,
+        () => {},
+      ),
+    });
+    loop.activate(1);
+    await clock.advanceTo(4999);
+    const count = (): number => proposals.length;
+    assert.equal(count(), 0, 'not before the lease and margin');
+    await clock.advanceTo(5000);
+    assert.equal(count(), 1);
+    await clock.advanceTo(9999);
+    assert.ok(count() <= 6, `${count()} expiry proposals in 5 s: no spin`);
+    fail = false;
+    await clock.advanceTo(12_000);
+    assert.ok(count() <= 9);
+    const last = proposals[count() - 1] as Command;
+    assert.deepEqual(last, { type: 'expireNode', now: clock.now() - (clock.now() % 1000), nodeId: 'b', incarnation: 'x', renewals: 0 });
+    loop.deactivate();
+  });
+});

@@ -83,6 +83,27 @@ const REGRESSIONS: readonly { readonly options: SchedulerSimOptions; readonly fo
     options: { seed: 131, nodes: 5 },
     found: 'checker: same as seed 801, under queue-one',
   },
+  {
+    options: { seed: 74134 },
+    found:
+      'a settle overtook the unsettled timeout finish it follows and was lost: the retry held for good (executor: let-go is a settled finish)',
+  },
+  {
+    options: { seed: 74198 },
+    found: 'same as seed 74134',
+  },
+  {
+    options: { seed: 74376 },
+    found: 'leader loop: a failing node expiry was re-proposed every turn without a quorum (simulated time froze)',
+  },
+  {
+    options: { seed: 74143, clockSkewMs: 200 },
+    found: 'checker: a cron job queued behind hung handlers on a concurrency-limited node is late by load, not lost',
+  },
+  {
+    options: { seed: 74167, updates: true },
+    found: 'checker: same as seed 74143',
+  },
 ];
 
 describe('firing-path simulator: regression seeds', () => {
