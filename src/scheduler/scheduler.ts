@@ -11,7 +11,7 @@ import type { CompleteClock } from '../util/clock.js';
 import { generateId } from '../util/ids.js';
 import { storageOrLogError, translateLogError, type CommandPort } from './command-port.js';
 import type { EffectRouter } from './effect-router.js';
-import { ClosedError, JobNotFoundError, ValidationError } from './errors.js';
+import { ClosedError, InvalidStateError, JobNotFoundError, ValidationError } from './errors.js';
 import type { EventHub } from './event-hub.js';
 import type { SchedulerEventName, SchedulerListener as Listener } from './events.js';
 import type { CommandBatcher } from './command-batcher.js';
@@ -289,7 +289,9 @@ export class Scheduler {
   }
 
   /**
-   * Runs one extra occurrence of the job now, on this node, without moving its schedule. The
+   * Runs one extra occurrence of the job now, without moving its schedule: on this node when it
+   * has the job's handler (or the job is a webhook), else on a node that has it; rejects with
+   * {@link InvalidStateError} when no node in contact has it registered. The
    * overlap policy is decided when the trigger is applied, against the replicated state (so a
    * trigger racing the timer cannot slip past it): while any occurrence of the job is active
    * (running, waiting for a retry, or held), `skip` and `queue-one` refuse the trigger and it
@@ -309,16 +311,22 @@ export class Scheduler {
     // The start names this life and needs the registry to list the handler here: a handle()
     // just made must have reached the log first (bounded: without a quorum the start fails anyway).
     await withTimeout(this.#membership.registered(), this.#o.clock, REGISTRATION_WAIT_MS);
+    // This node when it has the handler, else one that has it: a trigger never burns an attempt on
+    // "no handler". The job, or a registration naming its handler, may be a moment old and not
+    // applied here yet: ask again as of the latest commit before refusing.
+    let runner = this.#state.runnerFor(id, this.nodeId, this.#membership.incarnation);
+    if (runner === undefined) {
+      await this.#beforeRead({ consistent: true });
+      if (this.#state.getJob(id) === undefined) throw new JobNotFoundError(id);
+      runner = this.#state.runnerFor(id, this.nodeId, this.#membership.incarnation);
+    }
     const now = this.#o.clock.now();
     const o = this.#o;
-    const context = {
-      nodeId: this.nodeId,
-      incarnation: this.#membership.incarnation,
-      term: this.#router.term,
-      missedThresholdMs: o.missedThresholdMs,
-    };
+    if (runner === undefined) throw new InvalidStateError(`No node can run job ${id} now: none has its handler registered`);
+    const terms = { term: this.#router.term, missedThresholdMs: o.missedThresholdMs };
     // An extra occurrence at `now` (apply picks the free millisecond), attempt 1, that does not move the schedule.
-    const result = await this.#port.submit({ ...startCommand(id, now, 1, now, context), manual: true, historyLimit: o.historyLimit });
+    const command = startCommand(id, now, 1, now, runner.nodeId, runner.incarnation, terms);
+    const result = await this.#port.submit({ ...command, manual: true, historyLimit: o.historyLimit });
     return result.outcome === 'started' ? result.execution : undefined;
   }
 

@@ -12,6 +12,7 @@ import type { HealthOptions, ListOptions } from './types.js';
 import { JOB_STATUSES } from './vocabulary.js';
 import { describe } from '../util/describe.js';
 import { closestName } from '../util/suggest.js';
+import { fnv1a } from '../util/hash.js';
 
 const READ_KEYS: readonly string[] = ['consistent'];
 const LIST_KEYS: readonly string[] = ['consistent', 'status', 'limit', 'cursor'];
@@ -127,7 +128,5 @@ function decodeCursor(cursor: unknown): string {
 
 /** FNV-1a of the position, 6 base-36 digits: catches garbage and truncation, not forgery (none is needed). */
 function check(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return (h % 36 ** 6).toString(36).padStart(6, '0');
+  return (fnv1a(text) % 36 ** 6).toString(36).padStart(6, '0');
 }

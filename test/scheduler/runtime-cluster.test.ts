@@ -1,77 +1,21 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryNetwork } from '../../src/transport/index.js';
-import { ManualClock } from '../../src/util/manual-clock.js';
-import { DEFAULT_TIMING } from '../../src/raft/timing.js';
-import { createScheduler } from '../../src/scheduler/create.js';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
-import { record, T0, type Recorded } from '../fixtures/scheduler-harness.js';
-import { seeded } from '../fixtures/state.js';
+import { TestCluster } from '../fixtures/cluster.js';
+import { T0 } from '../fixtures/scheduler-harness.js';
 
 const IDS = ['a', 'b', 'c'];
 const MINUTE = 60_000;
 
-class Cluster {
-  readonly clock = new ManualClock(T0);
-  readonly net = new MemoryNetwork({ clock: this.clock, random: seeded(7) });
-  readonly nodes = new Map<string, Scheduler>();
-  readonly events = new Map<string, Recorded[]>();
+/** The cluster of these tests: every node runs `work`, and the runs are recorded cluster-wide. */
+class Cluster extends TestCluster {
   readonly runs: { node: string; execution: string }[] = [];
 
-  async start(): Promise<void> {
-    await Promise.all(
-      IDS.map(async (id, i) => {
-        const scheduler = await createScheduler({
-          nodeId: id,
-          voters: IDS,
-          transport: this.net.connect(id),
-          clock: this.clock,
-          random: seeded(i + 1),
-          raft: { timing: DEFAULT_TIMING },
-        });
-        scheduler.handle('work', (ctx) => void this.runs.push({ node: id, execution: ctx.execution.id }));
-        this.nodes.set(id, scheduler);
-        this.events.set(id, record(scheduler));
-      }),
-    );
-    await this.until(() => this.leader() !== undefined);
-  }
-
-  leader(): string | undefined {
-    const leaders = [...this.nodes].filter(([, s]) => s.isLeader).map(([id]) => id);
-    if (leaders.length !== 1) return undefined;
-    const l = leaders[0]!;
-    return [...this.nodes.values()].every((s) => s.leader === l) ? l : undefined;
-  }
-
-  node(id: string): Scheduler {
-    return this.nodes.get(id)!;
-  }
-
-  /** Moves simulated time in ticks until `cond` holds (at most `maxMs` of simulated time). */
-  async until(cond: () => boolean, maxMs = 10_000): Promise<void> {
-    const end = this.clock.now() + maxMs;
-    while (!cond()) {
-      if (this.clock.now() >= end) assert.fail(`condition not met within ${maxMs} ms of simulated time`);
-      await this.clock.advance(DEFAULT_TIMING.tickMs);
-    }
-  }
-
-  /** Waits for `promise` while simulated time moves. */
-  async settle<T>(promise: Promise<T>): Promise<T> {
-    let done = false;
-    const tracked = promise.finally(() => (done = true));
-    tracked.catch(() => {});
-    await this.until(() => done);
-    return tracked;
+  override async start(): Promise<void> {
+    await super.start((id) => ({ handlers: { work: (ctx) => void this.runs.push({ node: id, execution: ctx.execution.id }) } }));
   }
 
   completions(id: string): string[] {
     return (this.events.get(id) ?? []).flatMap((e) => (e.name === 'execution:completed' ? [e.args[0].id] : []));
-  }
-
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.nodes.values()].map((s) => this.settle(s.close())));
   }
 }
 

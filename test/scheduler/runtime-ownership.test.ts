@@ -7,15 +7,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLevel } from 'memory-level';
-import { ANY_NODE, MemoryNetwork } from '../../src/transport/index.js';
+import { ANY_NODE } from '../../src/transport/index.js';
 import { ManualClock } from '../../src/util/manual-clock.js';
-import { DEFAULT_TIMING } from '../../src/raft/timing.js';
 import { createScheduler } from '../../src/scheduler/create.js';
-import type { Scheduler } from '../../src/scheduler/scheduler.js';
+import { InvalidStateError } from '../../src/scheduler/errors.js';
 import type { Handler } from '../../src/scheduler/executor.js';
-import type { CreateSchedulerOptions } from '../../src/scheduler/types.js';
 import { Fence, ProcessClock, fencedLevel } from '../../src/testing/scheduler-sim/process.js';
-import { argsOf, eventually, harness, record, T0, turns, type Recorded } from '../fixtures/scheduler-harness.js';
+import { argsOf, eventually, harness, record, T0, turns } from '../fixtures/scheduler-harness.js';
+import { TestCluster, until } from '../fixtures/cluster.js';
 import { settle } from '../fixtures/sim-time.js';
 import { seeded } from '../fixtures/state.js';
 
@@ -28,67 +27,6 @@ function sleeper(clock: ManualClock, ms: number, log?: string[]): Handler {
     log?.push(ctx.execution.id);
     return new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
   };
-}
-
-/** Advances in `stepMs` steps until `cond` holds. */
-async function until(clock: ManualClock, cond: () => boolean, maxMs: number, stepMs = DEFAULT_TIMING.tickMs): Promise<void> {
-  const end = clock.now() + maxMs;
-  while (!cond()) {
-    if (clock.now() >= end) assert.fail(`condition not met within ${maxMs} ms of simulated time`);
-    await clock.advance(stepMs);
-    await turns(5);
-  }
-}
-
-class Cluster {
-  readonly clock = new ManualClock(T0);
-  readonly net = new MemoryNetwork({ clock: this.clock, random: seeded(7) });
-  readonly nodes = new Map<string, Scheduler>();
-  readonly events = new Map<string, Recorded[]>();
-  constructor(readonly ids: readonly string[] = ['a', 'b', 'c']) {}
-
-  async start(options: (id: string) => CreateSchedulerOptions = () => ({})): Promise<void> {
-    await Promise.all(
-      this.ids.map(async (id, i) => {
-        const scheduler = await createScheduler({
-          nodeId: id,
-          voters: this.ids,
-          transport: this.net.connect(id),
-          clock: this.clock,
-          random: seeded(i + 1),
-          raft: { timing: DEFAULT_TIMING },
-          ...options(id),
-        });
-        this.nodes.set(id, scheduler);
-        this.events.set(id, record(scheduler));
-      }),
-    );
-    await until(this.clock, () => this.leader() !== undefined, 10 * SEC);
-  }
-
-  leader(): string | undefined {
-    const leaders = [...this.nodes].filter(([, s]) => s.isLeader).map(([id]) => id);
-    if (leaders.length !== 1) return undefined;
-    const l = leaders[0]!;
-    return [...this.nodes.values()].every((s) => s.leader === l) ? l : undefined;
-  }
-
-  node(id: string): Scheduler {
-    return this.nodes.get(id)!;
-  }
-
-  async settle<T>(promise: Promise<T>): Promise<T> {
-    let done = false;
-    const tracked = promise.finally(() => (done = true));
-    tracked.catch(() => {});
-    await until(this.clock, () => done, 60 * SEC);
-    return tracked;
-  }
-
-  async closeAll(): Promise<void> {
-    this.net.heal();
-    await Promise.all([...this.nodes.values()].map((s) => this.settle(s.close())));
-  }
 }
 
 describe('a queued attempt is never presumed dead', () => {
@@ -108,7 +46,7 @@ describe('a queued attempt is never presumed dead', () => {
 
 describe('a retry never starts next to an attempt that may still run', () => {
   test('an attempt waiting for a slot on a healthy follower is not retried alongside itself', async () => {
-    const cluster = new Cluster();
+    const cluster = new TestCluster();
     const ran: { id: string; at: number }[] = [];
     await cluster.start(() => ({ inProgressTimeout: '5s', executionTimeout: '20s', concurrency: 1 }));
     const leader = cluster.leader()!;
@@ -136,7 +74,7 @@ describe('a retry never starts next to an attempt that may still run', () => {
   });
 
   test('a partitioned node aborts its attempts when its lease lapses; the leader retries only after lease + margin', async () => {
-    const cluster = new Cluster();
+    const cluster = new TestCluster();
     const calls: { node: string; id: string; at: number }[] = [];
     const aborted: { node: string; at: number }[] = [];
     await cluster.start((id) => ({
@@ -260,7 +198,7 @@ describe('nothing is lost on a restart', () => {
 
 describe('nothing is lost on a graceful stop', () => {
   test('close() with a running attempt and a queued one: both run again at once elsewhere, recorded interrupted, not spent', async () => {
-    const cluster = new Cluster();
+    const cluster = new TestCluster();
     const calls: { node: string; id: string }[] = [];
     await cluster.start((id) => ({
       concurrency: 1,
@@ -299,7 +237,7 @@ describe('nothing is lost on a graceful stop', () => {
   });
 
   test('a start committed while the node closes runs promptly on the next leader, without spending an attempt', async () => {
-    const cluster = new Cluster();
+    const cluster = new TestCluster();
     const calls: { node: string; id: string; at: number }[] = [];
     await cluster.start((id) => ({
       handlers: { work: (ctx) => void calls.push({ node: id, id: ctx.execution.id, at: cluster.clock.now() }) },
@@ -329,7 +267,7 @@ describe('nothing is lost on a graceful stop', () => {
 
 describe('a rolling deploy', () => {
   test('with only some nodes having handler h, h jobs run only on those, and nothing burns attempts', async () => {
-    const cluster = new Cluster();
+    const cluster = new TestCluster();
     const ran: string[] = [];
     await cluster.start((id) => (id === 'b' ? { handlers: { h: () => void ran.push(id) } } : {}));
     const leader = cluster.leader()!;
@@ -341,6 +279,26 @@ describe('a rolling deploy', () => {
     await until(cluster.clock, () => ran.length === 6, MINUTE);
     assert.deepEqual([...new Set(ran)], ['b']);
     assert.equal(argsOf(cluster.events.get(leader)!, 'execution:failed').length, 0);
+    await cluster.closeAll();
+  });
+
+  test('trigger() on a node without the handler runs the occurrence on one that has it; with none it is refused', async () => {
+    const cluster = new TestCluster();
+    const ran: string[] = [];
+    await cluster.start((id) => (id === 'b' ? { handlers: { h: () => void ran.push(id) } } : {}));
+    const other = cluster.ids.find((id) => id !== 'b')!;
+    await cluster.settle(cluster.node('b').schedule({ id: 'm', at: T0 + 60 * MINUTE, handler: 'h', maxAttempts: 1 }));
+    // Every node's registration reaches the log (they are proposed once the schedulers start).
+    await cluster.clock.advance(SEC);
+    await turns(5);
+    const execution = await cluster.settle(cluster.node(other).trigger('m'));
+    assert.equal(execution?.nodeId, 'b');
+    await until(cluster.clock, () => ran.length === 1, MINUTE);
+    cluster.node('b').unhandle('h');
+    // The registration without `h` reaches the log: no node can run the job any more.
+    await cluster.clock.advance(SEC);
+    await turns(5);
+    await assert.rejects(cluster.settle(cluster.node(other).trigger('m')), (e: unknown) => e instanceof InvalidStateError);
     await cluster.closeAll();
   });
 });

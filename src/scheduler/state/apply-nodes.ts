@@ -6,7 +6,7 @@
  * close: interrupted, retried at once without spending an attempt). Nothing here reads a clock.
  */
 import type { ExpireNodeCommand, LeaveNodeCommand, RegisterNodeCommand, RenewLeaseCommand } from './commands.js';
-import { fnv } from './decide.js';
+import { fnv1a } from '../../util/hash.js';
 import { wakeOf } from './derive.js';
 import { endAttempt, occurrenceOf, settle, type AttemptEnd } from './apply-finish.js';
 import { NodeRecord, type ExecutionRecord } from './records.js';
@@ -155,7 +155,7 @@ function endLife(
     if (job === undefined || occ === undefined || occ.running !== e) continue;
     const before = wakeOf(job);
     const id = executionId(e.jobId, e.scheduledAt, e.attempt);
-    endAttempt(store, job, occ, e, { ...how, now, settled: true, random: fnv(`${id}|${now}`) / 0x1_0000_0000 });
+    endAttempt(store, job, occ, e, { ...how, now, settled: true, random: fnv1a(`${id}|${now}`) / 0x1_0000_0000 });
     store.noteWake(job, before);
     ended++;
   }

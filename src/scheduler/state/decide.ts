@@ -12,12 +12,7 @@ import type { Command, StartExecutionCommand } from './commands.js';
 import { cursorBlocked, schedulable } from './derive.js';
 import type { JobRecord, NodeRecord, Occurrence } from './records.js';
 import type { DecideContext } from './types.js';
-
-/** Who runs an attempt: a node and the life of it the start is for. */
-interface Runner {
-  readonly nodeId: string;
-  readonly incarnation: string;
-}
+import { fnv1a } from '../../util/hash.js';
 
 /**
  * Commands for `job` at `now` (empty when nothing is due, or when no node can run it now: it
@@ -28,26 +23,22 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
   if (job === undefined || !schedulable(job)) return out;
   const run = job.run;
   const active = run?.active;
-  let runner: Runner | undefined | null = null;
-  const who = (): Runner | undefined => (runner === null ? (runner = pickRunner(job, nodes, ctx.nodeId, ctx.incarnation)) : runner);
+  const runner = pickRunner(job, nodes, ctx.nodeId, ctx.incarnation);
+  // No node can run it now: it waits, woken by the registration that adds one.
+  if (runner === undefined) return out;
+  const incarnation = (nodes.get(runner) as NodeRecord).incarnation;
   let starting = false;
   if (active !== undefined) {
     for (let i = 0; i < active.length; i++) {
       const occ = active[i] as Occurrence;
       if (occ.running !== undefined || occ.held !== undefined || occ.retryAt === undefined || occ.retryAt > now) continue;
-      const r = who();
-      if (r === undefined) return out;
-      out.push(
-        startCommand(job.id, occ.scheduledAt, occ.attempts + 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }),
-      );
+      out.push(startCommand(job.id, occ.scheduledAt, occ.attempts + 1, now, runner, incarnation, ctx));
       starting = true;
     }
   }
   const queued = run?.queuedAt;
   if (queued !== undefined && active === undefined && queued <= now) {
-    const r = who();
-    if (r === undefined) return out;
-    out.push(startCommand(job.id, queued, 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }));
+    out.push(startCommand(job.id, queued, 1, now, runner, incarnation, ctx));
     starting = true;
   }
   const cursor = job.cursor;
@@ -59,9 +50,7 @@ export function decide(job: JobRecord | undefined, now: number, ctx: DecideConte
     !cursorBlocked(job) &&
     !(starting && job.cron !== undefined && job.opts.overlap !== 'allow')
   ) {
-    const r = who();
-    if (r === undefined) return out;
-    out.push(startCommand(job.id, cursor, 1, now, { ...r, term: ctx.term, missedThresholdMs: ctx.missedThresholdMs }));
+    out.push(startCommand(job.id, cursor, 1, now, runner, incarnation, ctx));
   }
   return out;
 }
@@ -73,49 +62,55 @@ function canRun(node: NodeRecord, job: JobRecord): boolean {
 
 /**
  * The node to run `job`'s next attempt: `self` (the leader) when it can — no hop, and it learns
- * of the start first — else one of the nodes that can, spread over them by the job id (the same
- * choice on every call while the registry stands), else none.
+ * of the start first — else the able node that ranks highest for this job (rendezvous hashing:
+ * the same choice on every call while the registry stands, and a node joining or leaving moves
+ * only the jobs it wins or held), else none. Allocates nothing: it runs for every due job.
  */
-function pickRunner(job: JobRecord, nodes: ReadonlyMap<string, NodeRecord>, self: string, life: string | undefined): Runner | undefined {
+export function pickRunner(
+  job: JobRecord,
+  nodes: ReadonlyMap<string, NodeRecord>,
+  self: string,
+  life: string | undefined,
+): string | undefined {
   const mine = nodes.get(self);
   // The registry still naming this node's previous life: that life is dead, so not a runner.
-  const selfAble = mine !== undefined && (life === undefined || mine.incarnation === life) && canRun(mine, job);
-  if (selfAble) return { nodeId: self, incarnation: mine.incarnation };
-  let able: string[] | undefined;
-  for (const [id, node] of nodes) if (id !== self && canRun(node, job)) (able ??= []).push(id);
-  if (able === undefined) return undefined;
-  able.sort();
-  const id = able[fnv(job.id) % able.length] as string;
-  return { nodeId: id, incarnation: (nodes.get(id) as NodeRecord).incarnation };
+  if (mine !== undefined && (life === undefined || mine.incarnation === life) && canRun(mine, job)) return self;
+  const seed = fnv1a(job.id);
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const [id, node] of nodes) {
+    if (id === self || !canRun(node, job)) continue;
+    const score = fnv1a(id, seed);
+    if (score > bestScore || (score === bestScore && id < (best as string))) {
+      best = id;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
-/** What a start command needs from the proposer: who runs it, under which term, with which threshold. */
-export interface StartContext extends Runner {
-  readonly term: number;
-  readonly missedThresholdMs: number;
-}
+/** The terms a start is proposed under: the leader's term (its fencing token) and the lateness threshold. */
+export type StartTerms = Pick<DecideContext, 'term' | 'missedThresholdMs'>;
 
-/** The command that starts attempt `attempt` of `jobId`'s occurrence at `scheduledAt`, proposed at `now`. */
-export function startCommand(jobId: string, scheduledAt: number, attempt: number, now: number, ctx: StartContext): StartExecutionCommand {
+/** The command that starts attempt `attempt` of `jobId`'s occurrence at `scheduledAt` on life `incarnation` of `nodeId`, proposed at `now`. */
+export function startCommand(
+  jobId: string,
+  scheduledAt: number,
+  attempt: number,
+  now: number,
+  nodeId: string,
+  incarnation: string,
+  terms: StartTerms,
+): StartExecutionCommand {
   return {
     type: 'startExecution',
     now,
     jobId,
     scheduledAt,
     attempt,
-    nodeId: ctx.nodeId,
-    incarnation: ctx.incarnation,
-    term: ctx.term,
-    missedThresholdMs: ctx.missedThresholdMs,
+    nodeId,
+    incarnation,
+    term: terms.term,
+    missedThresholdMs: terms.missedThresholdMs,
   };
-}
-
-/** FNV-1a of `text`, unsigned. */
-export function fnv(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

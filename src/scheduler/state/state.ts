@@ -13,10 +13,10 @@ import { applyCancel, applyDelete, applyPause, applyUpdate } from './apply-lifec
 import { applyExpire, applyLeave, applyRegister, applyRenew } from './apply-nodes.js';
 import { applyPrune } from './apply-prune.js';
 import { applyStart } from './apply-start.js';
-import { decide } from './decide.js';
+import { decide, pickRunner } from './decide.js';
 import { wakeOf } from './derive.js';
 import { hashStore, serializeStore } from './hash.js';
-import type { JobRecord } from './records.js';
+import type { JobRecord, NodeRecord } from './records.js';
 import { reject, Store } from './store.js';
 import type { ApplyResult, DecideContext, JobPage, ListJobsOptions, NodeInfo, ResultOf, StateCounts, StateEffect } from './types.js';
 import { definitionView, executionView, jobView, parseExecutionId, skippedView, statusView } from './views.js';
@@ -226,6 +226,17 @@ export class SchedulerState {
    */
   decide(jobId: string, now: number, ctx: DecideContext): Command[] {
     return decide(this.#store.jobs.get(jobId), now, ctx, this.#store.nodes);
+  }
+
+  /**
+   * The node that would run an attempt of `jobId` started by node `self` in life `life` — itself
+   * when it can, else the node `decide` would pick — with the life the start must name; `undefined`
+   * when there is no such job or no node can run it now.
+   */
+  runnerFor(jobId: string, self: string, life: string): { nodeId: string; incarnation: string } | undefined {
+    const job = this.#store.jobs.get(jobId);
+    const nodeId = job === undefined ? undefined : pickRunner(job, this.#store.nodes, self, life);
+    return nodeId === undefined ? undefined : { nodeId, incarnation: (this.#store.nodes.get(nodeId) as NodeRecord).incarnation };
   }
 
   /** The node registry, in node id order. */

@@ -18,6 +18,7 @@ import type { Ledger } from './ledger.js';
 import { Fence, ProcessClock, fencedLevel, type DiskModel } from './process.js';
 import { Rng, mix } from './rng.js';
 import { createRandom } from '../sim/random.js';
+import { fnv1a } from '../../util/hash.js';
 
 /** Timeouts every node of the simulated cluster runs with. */
 export interface ClusterTimeouts {
@@ -362,7 +363,5 @@ export class SimCluster {
 
 /** A node incarnation's own generator (election jitter, retry jitter, proposal nonces). */
 function createRandomFor(seed: number, id: string, incarnation: number): () => number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return createRandom(mix(seed, ((h >>> 0) ^ Math.imul(incarnation, 0x10001)) >>> 0));
+  return createRandom(mix(seed, (fnv1a(id) ^ Math.imul(incarnation, 0x10001)) >>> 0));
 }
