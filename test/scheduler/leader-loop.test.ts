@@ -6,6 +6,20 @@ import { appliedResult } from '../fixtures/applied-result.js';
 import { LeaderLoop, type LoopState } from '../../src/scheduler/leader-loop.js';
 import type { Command } from '../../src/scheduler/state/commands.js';
 
+/** The settings every loop here shares (node n1, no lease expiry, hourly pruning); each test overrides what it is about. */
+const BASE = {
+  nodeId: 'n1',
+  missedThresholdMs: 0,
+  expireAfterMs: undefined,
+  slotGapMs: 60_000,
+  pruneIntervalMs: 3_600_000,
+  historyRetentionMs: 1,
+  historyLimit: 1,
+  onError: (e: Error): never => {
+    throw e;
+  },
+} as const;
+
 /** A fake state: each job has a wake time; starting it (as a command) moves it to "none". */
 function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
   const clock = new ManualClock(0);
@@ -45,19 +59,13 @@ function setup(opts: { failFirst?: number; holdProposals?: boolean } = {}) {
     }
   };
   const loop: LeaderLoop = new LeaderLoop({
-    nodeId: 'n1',
+    ...BASE,
     clock,
     state,
     missedThresholdMs: 1000,
-    expireAfterMs: undefined,
-    slotGapMs: 60_000,
-    pruneIntervalMs: 3_600_000,
     historyRetentionMs: 86_400_000,
     historyLimit: 10,
     maxBatch: 3,
-    onError: (e) => {
-      throw e;
-    },
     batcher: new CommandBatcher(
       (command) => {
         proposals.push(command);
@@ -187,18 +195,11 @@ describe('LeaderLoop pruning in chunks', () => {
     const clock = new ManualClock(0);
     const prunes: Command[] = [];
     const loop = new LeaderLoop({
-      nodeId: 'n1',
+      ...BASE,
       clock,
-      missedThresholdMs: 0,
-      expireAfterMs: undefined,
-      slotGapMs: 60_000,
-      pruneIntervalMs: 3_600_000,
       historyRetentionMs: 1000,
       historyLimit: 5,
       pruneBudget: 2,
-      onError: (e) => {
-        throw e;
-      },
       state: { decide: () => [], wakeTimes: () => [], wakeTime: () => undefined, nodes: () => [] },
       batcher: new CommandBatcher(
         (command) => {
@@ -245,17 +246,8 @@ describe('LeaderLoop against an inconsistent state', () => {
     let ready = false;
     const proposals: Command[] = [];
     const loop = new LeaderLoop({
-      nodeId: 'n1',
+      ...BASE,
       clock,
-      missedThresholdMs: 0,
-      expireAfterMs: undefined,
-      slotGapMs: 60_000,
-      pruneIntervalMs: 3_600_000,
-      historyRetentionMs: 1,
-      historyLimit: 1,
-      onError: (e) => {
-        throw e;
-      },
       state: {
         decide: (jobId, now) => {
           decisions++;
@@ -299,17 +291,10 @@ describe('LeaderLoop node expiry', () => {
     const proposals: Command[] = [];
     let fail = true;
     const loop: LeaderLoop = new LeaderLoop({
+      ...BASE,
       nodeId: 'a',
       clock,
-      missedThresholdMs: 0,
       expireAfterMs: 5000,
-      slotGapMs: 60_000,
-      pruneIntervalMs: 3_600_000,
-      historyRetentionMs: 1,
-      historyLimit: 1,
-      onError: (e) => {
-        throw e;
-      },
       state: {
         decide: () => [],
         wakeTimes: () => [],
