@@ -30,13 +30,18 @@ export type Admission = 'apply' | 'duplicate' | 'stale';
 /** The default {@link SessionTable} window, in log entries. */
 export const DEFAULT_SESSION_WINDOW = 100_000;
 
+/** The smallest applied-set size worth pruning. */
+const MIN_PRUNE = 64;
+
 interface Session {
   /** A copy of the envelope header (version, id, session bytes): the identity. */
   readonly header: Uint8Array;
   readonly key: number;
   floor: number;
-  /** Seqs at or above `floor` that were applied. */
+  /** Seqs applied, at or above `floor` (and some below it, until the next prune). */
   readonly applied: Set<number>;
+  /** Prune `applied` once it holds this many. */
+  pruneAt: number;
   /** Log index of the last entry of this session that was applied. */
   lastIndex: number;
   /** The next session with the same key (keys are hashes and may collide). */
@@ -89,7 +94,12 @@ export class SessionTable {
     if (seq < session.floor || session.applied.has(seq)) return 'duplicate';
     if (fields.floor > session.floor) {
       session.floor = fields.floor;
-      for (const s of session.applied) if (s < fields.floor) session.applied.delete(s);
+      // Seqs below the floor are refused by the floor itself; dropping them only saves memory, so
+      // it is done when the set has doubled, not on every entry (amortised O(1) per apply).
+      if (session.applied.size >= session.pruneAt) {
+        for (const s of session.applied) if (s < session.floor) session.applied.delete(s);
+        session.pruneAt = Math.max(MIN_PRUNE, 2 * session.applied.size);
+      }
     }
     session.applied.add(seq);
     session.lastIndex = index;
@@ -121,6 +131,7 @@ export class SessionTable {
       key,
       floor: 0,
       applied: new Set(),
+      pruneAt: MIN_PRUNE,
       lastIndex: 0,
       sameKey: this.#byKey.get(key),
       older: undefined,
